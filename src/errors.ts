@@ -22,7 +22,4 @@ export function isGamelayerError(e: unknown): e is GamelayerError {
   return e instanceof GamelayerError;
 }
 
-/** The errno code of a Node system error, if it is one. */
-export function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
+export { errnoCode } from './util/errno.js';

@@ -4,7 +4,7 @@
 // path, which GAMELAYER_DEBUG_FAST_NOOP=1 makes say why. A real registry, the real CLI, no mocks.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, cp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maskTimings } from '../src/cli/fast-noop/replay.js';
@@ -40,7 +40,7 @@ function reason(r: Run): string | undefined {
 }
 
 /**
- * Runs `args` until the full path stamps a no-op (at most 8 runs, half a second apart): a run that hashed a file
+ * Runs `args` until the full path stamps a no-op, or a stamp answers (at most 8 runs, half a second apart): a run that hashed a file
  * again prints that, with a timing, and is not stamped; the scan hashes a file changed in the last 2 s on every run
  * (the stat cache's racy window). Returns the runs' fall-through reasons.
  */
@@ -50,7 +50,8 @@ async function untilStamped(dir: string, args: string[], env: NodeJS.ProcessEnv 
     const r = await run(dir, args, env);
     expect(r.code).toBe(0);
     reasons.push(reason(r));
-    if (reason(r) !== undefined && !r.stderr.includes('gamelayer: no-op not stamped: ')) return reasons;
+    // Answered by the fast path: a stamp is there (a build's stamp pass wrote it).
+    if (reason(r) === undefined || !r.stderr.includes('gamelayer: no-op not stamped: ')) return reasons;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`no stamp after 8 runs: ${reasons.join('; ')}`);
@@ -435,5 +436,86 @@ describe('the fast path with a registry that asks for credentials', () => {
     // A credential helper for the registry: the full path would run it; the fast path does not guess.
     await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));
     expect(reason(await run(dir, args, env))).toBe(`${tokenRegistry.host}: a credential helper in ${path.join(dockerConfig, 'config.json')}`);
+  });
+});
+
+/**
+ * Every file and folder of the trees under `dir` written an hour ago: a checkout made before the build, out of the
+ * scan's racy window. Not the config: its change time (which utimes sets to now) must be a second before a stamp.
+ */
+async function aged(dir: string): Promise<void> {
+  const past = new Date(Date.now() - 3_600_000);
+  for (const name of await readdir(dir, { recursive: true })) if (name !== 'gamelayer.yaml') await utimes(path.join(dir, name), past, past);
+}
+
+describe('the stamp pass of a build that pushed', () => {
+  it('stamps its command: the next run, a no-op, is the fast path\'s, and diff --previous still compares with the build before', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    await aged(dir);
+    const repo = `${registry.host}/studio/fast-pass`;
+    const args = (tag: string) => ['build', '--push', repo, '--tag', tag, '--line', 'main'];
+    expect((await run(dir, args('v1'))).code).toBe(0);
+    const file = path.join(dir, 'app', 'config', (await readdir(path.join(dir, 'app', 'config')))[0]!);
+    await appendFile(file, 'changed\n');
+    await utimes(file, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const real = await run(dir, args('v2'));
+    expect(real.code).toBe(0);
+    expect(real.stdout).not.toContain('layers: 0 built');
+    const previousDiff = (cwd: string) => run(cwd, ['diff', '--against', repo, '--previous']);
+    // After the real build: the build before it (the pass left no re-run note). In a copy: the diff keeps the record
+    // blob it read in the state folder's cache, which a stamp does not vouch for.
+    const copy = await tempDir();
+    await cp(dir, copy, { recursive: true });
+    const afterReal = await previousDiff(copy);
+    expect(afterReal.stdout).toContain(`${repo}:v1 (the line's previous build, which v2 was planned on)`);
+
+    await registry.resetAccessLog();
+    const fast = await run(dir, args('v2'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fast.code).toBe(0);
+    expect(reason(fast)).toBeUndefined();
+    expect(fast.stderr).not.toContain('gamelayer: ');
+    expect([...new Set((await registry.accessLog()).map((e) => e.method))].sort()).toEqual(['GET', 'HEAD']);
+    // The fast answer wrote the note the no-op writes: the last build itself, nothing changed.
+    const afterFast = await previousDiff(dir);
+    expect(afterFast.stdout).toContain('no changes');
+    expect(afterFast.stdout).toContain(`${repo}:v2 (the line's previous build: the last build itself, which the last run made again unchanged)`);
+    const full = await run(dir, args('v2'), { GAMELAYER_NO_FAST_NOOP: '1' });
+    expect(full.code).toBe(0);
+    expect(maskTimings(fast.stdout)).toBe(maskTimings(full.stdout));
+    // The build said what its pass did (GAMELAYER_DEBUG_FAST_NOOP), and nothing else changed in its output.
+    expect(real.stderr).toMatch(/^gamelayer: stamp pass: done in \d+ ms$/m);
+  });
+
+  it('runs no pass with the fast path turned off or for a command line it does not answer; on a terminal, one whose stamp answers there', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    await aged(dir);
+    const args = ['build', '--push', `${registry.host}/studio/fast-no-pass`, '--tag', 'v1', '--line', 'main'];
+    const stamps = path.join(dir, '.gamelayer', 'cache', 'fast-noop');
+    const off = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });
+    expect(off.code).toBe(0);
+    expect(off.stderr).not.toContain('stamp pass');
+    expect(await readdir(stamps).catch(() => [])).toEqual([]);
+    const json = await run(dir, [...args.slice(0, 4), 'v2', '--line', 'main', '--json']);
+    expect(json.code).toBe(0);
+    expect(json.stderr).not.toContain('stamp pass');
+    expect(await readdir(stamps).catch(() => [])).toEqual([]);
+    // On a terminal (script(1) gives the run one): the pass runs in the same process, on the same terminal, so its
+    // stamp's key says so too, and the next run of the command on a terminal is the fast path's.
+    const command = [process.execPath, BIN, ...args.slice(0, 4), 'v3', '--line', 'main'].map((a) => `'${a}'`).join(' ');
+    const onTerminal = () => new Promise<Run>((resolve) => {
+      execFile('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...process.env, GAMELAYER_DEBUG_FAST_NOOP: '1' } }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+    });
+    const tty = await onTerminal();
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toContain('pushed sha256:');
+    expect(tty.stdout).toMatch(/gamelayer: stamp pass: done in \d+ ms/);
+    expect(await readdir(stamps)).toHaveLength(1);
+    const again = await onTerminal();
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('blobs: 0 uploaded, 0 mounted, 17 already there; 0 B sent');
+    expect(again.stdout).not.toContain('fast no-op path not taken');
   });
 });

@@ -4,14 +4,16 @@
 // — the key (command line, folder, environment, Node, gamelayer's code, config text), every path under the trees, the
 // state folder, each tag and kept layer in the registry, a base named by tag — it prints what that run printed, with
 // its own timings, and exits 0 without loading the CLI (about 90 ms of CPU on the sample game). Anything else, or any
-// doubt, returns undefined: the full path runs as it would have. It imports nothing of the CLI but fast-noop/.
-import { realpathSync } from 'node:fs';
+// doubt, returns undefined: the full path runs as it would have. It imports nothing of the CLI but fast-noop/ and
+// util/atomic-write.ts (the re-run note it writes as the full path would).
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { candidateConfig, DEBUG_VAR, keyDifference, OFF_VAR, runKey, usesProxy } from './fast-noop/key.js';
 import { registryDifference } from './fast-noop/registry-check.js';
 import { replayedStdout } from './fast-noop/replay.js';
 import { readStamp, stampFile } from './fast-noop/stamp.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { blobIdentities, headHash, stateWalkHash, treeWalkHash } from './fast-noop/tree-walk.js';
 
 /** The exit code of a replayed no-op (0), or undefined: run the full path. */
@@ -63,8 +65,20 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   // Made before anything is written: a stamp that cannot be printed falls through with nothing printed twice.
   const stdout = replayedStdout(stamp.stdout, scanMs, performance.now() - started);
   if (typeof stamp.stderr !== 'string') return 'stamp damaged (output)';
+  const note = stamp.rerunNote;
+  if (note !== undefined && (typeof note?.file !== 'string' || typeof note.text !== 'string')) return 'stamp damaged (re-run note)';
+  // The re-run note the no-op wrote (a stamp pass held it back): the full path writes it, so does this. Best effort,
+  // as there.
+  if (note) await ensureNote(note).catch(() => undefined);
   process.stderr.write(stamp.stderr);
   process.stdout.write(stdout);
   return undefined;
 }
 
+
+/** Writes the note unless a regular file holds its text already. */
+async function ensureNote(note: { file: string; text: string }): Promise<void> {
+  const st = lstatSync(note.file, { throwIfNoEntry: false });
+  if (st?.isFile() && st.size === Buffer.byteLength(note.text) && readFileSync(note.file, 'utf8') === note.text) return;
+  await writeFileAtomic(note.file, note.text);
+}

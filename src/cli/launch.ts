@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { installBundleSourceReader } from './bundle-source.js';
 import { installCodeCache } from './code-cache.js';
 import { finishStamp, installOutputTap } from './fast-noop/output-tap.js';
+import { runStampPass } from './fast-noop/stamp-pass.js';
 
 interface CliMain {
   main(argv: string[]): Promise<number>;
@@ -28,6 +29,8 @@ export async function run(argv: string[]): Promise<number> {
   // completion and unknown words load every command).
   const needed = cli.commandsNeeded(argv);
   cache.save(needed === undefined ? 'all' : (needed[0] ?? 'version'));
+  // A build that pushed: its command run again in this process as a hidden no-op, to stamp (fast-noop/stamp-pass.ts).
+  await runStampPass(code, () => cli.main(argv));
   exitAfterFailure(code);
   return code;
 }

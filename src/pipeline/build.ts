@@ -22,6 +22,7 @@ import { buildLayers } from './steps/layers.js';
 import { planPlatforms } from './steps/plan.js';
 import { loadBases } from './base-source.js';
 import { findPrevious, previousReadAfterScan, type PreviousOutput } from './steps/previous.js';
+import type { RerunNote } from '../state/last-run.js';
 import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
 import { shareScannedManifests } from './shared-manifests.js';
@@ -43,6 +44,8 @@ export interface BuildResult {
   previousRecordRead?: RegistryPrevious['recordRead'];
   /** The registry target that looked up the previous build, and its repository: a push there goes through it. */
   previousTarget?: { repository: string; target: PushTarget };
+  /** A no-op's re-run note (written, or held: BuildOptions.holdRerunNote). */
+  rerunNote?: RerunNote;
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -144,7 +147,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   // The scan caches of source paths gone for a week (a checkout whose path changes per build added one a build).
   await sweepScanCaches(inputs.config);
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, studioSources, previous, recorded, scanMs, started });
-  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}) };
+  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(recorded.rerunNote ? { rerunNote: recorded.rerunNote } : {}), ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}) };
 }
 
 /** The studio's other games' layers for a build pushed to one repository whose config lists them (`mountFrom:`). */

@@ -21,15 +21,23 @@ function rerunNoteOf(pointer: string): string {
   return path.join(path.dirname(pointer), path.basename(pointer).replace(/^build-last/, 'rerun-last'));
 }
 
-/**
- * Notes that the last run into `pointer`'s store built `build` again unchanged, planned on `plannedOn` (the reference
- * of the registry's record it read); a note saying so already is left.
- */
-export async function noteRerun(pointer: string, build: { tags: readonly string[]; createdAt: string }, plannedOn: string): Promise<void> {
-  if ((await rerunPlannedOn(pointer)) === plannedOn) return;
-  const note = rerunNoteOf(pointer);
-  await writeFileAtomic(note, JSON.stringify({ tag: build.tags[0], createdAt: build.createdAt, plannedOn }), {
-    writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(pointer), path.basename(note)),
+/** A re-run note: its file and text (the fast path's stamp carries it: cli/fast-noop/stamp.ts). */
+export interface RerunNote {
+  file: string;
+  text: string;
+  plannedOn: string;
+}
+
+/** The note saying the last run into `pointer`'s store built `build` again unchanged, planned on `plannedOn` (the reference of the registry's record it read). */
+export function rerunNote(pointer: string, build: { tags: readonly string[]; createdAt: string }, plannedOn: string): RerunNote {
+  return { file: rerunNoteOf(pointer), text: JSON.stringify({ tag: build.tags[0], createdAt: build.createdAt, plannedOn }), plannedOn };
+}
+
+/** Writes `note` beside `pointer`; a note saying so already is left. */
+export async function noteRerun(pointer: string, note: RerunNote): Promise<void> {
+  if ((await rerunPlannedOn(pointer)) === note.plannedOn) return;
+  await writeFileAtomic(note.file, note.text, {
+    writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(pointer), path.basename(note.file)),
   });
 }
 

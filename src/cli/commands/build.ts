@@ -229,6 +229,8 @@ export function register(program: Command): void {
           from: flags.from,
           push: primary,
           line,
+          // The stamp pass (fast-noop/stamp-pass.ts) leaves the re-run note to its stamp.
+          holdRerunNote: pendingStamp()?.pass === true,
           registry,
           previousLookup,
           reporter: buildStop?.reporter ?? reporter,
@@ -369,7 +371,7 @@ async function signableTargets(
 }
 
 /** What is printed of a build, and what its SBOM and signatures read: its record but the plan. */
-type ShownBuild = Pick<BuildResult, 'store' | 'recordFile' | 'summary'> & { record: SbomRecord };
+type ShownBuild = Pick<BuildResult, 'store' | 'recordFile' | 'summary' | 'rerunNote'> & { record: SbomRecord };
 
 /**
  * A build once pushed: what is left to do reads nothing of its plan, nor of its scans (their manifests are the
@@ -378,7 +380,7 @@ type ShownBuild = Pick<BuildResult, 'store' | 'recordFile' | 'summary'> & { reco
  */
 function pushedBuild(r: BuildResult): ShownBuild {
   const { plan: _plan, ...record } = r.record;
-  return { store: r.store, recordFile: r.recordFile, summary: r.summary, record };
+  return { store: r.store, recordFile: r.recordFile, summary: r.summary, record, ...(r.rerunNote ? { rerunNote: r.rerunNote } : {}) };
 }
 
 /**

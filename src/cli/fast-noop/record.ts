@@ -25,7 +25,7 @@ import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
 import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
 import { RACY_WINDOW_MS } from '../../scan/stat-cache.js';
-import { blobIdentities, headHash, stateWalkHash, treeWalkHash } from './tree-walk.js';
+import { blobIdentities, headHash, stateWalkHash, treeWalkHash, type WalkSeen } from './tree-walk.js';
 
 /** Where the line came from: only --line and the environment are in the key (the git branch is not). */
 const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HEAD_REF', 'CODEBUILD_SOURCE_VERSION']);
@@ -37,7 +37,7 @@ const CONFIG_SETTLED_MS = 1000;
 const MAX_RECORD_BLOB = 32 << 20;
 
 /** What the stamp reads of the build: its summary, its record's file, layers and pinned bases. */
-type NoopBuild = Pick<BuildResult, 'summary' | 'recordFile'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
+type NoopBuild = Pick<BuildResult, 'summary' | 'recordFile' | 'rerunNote'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
 
 export interface NoopStamping {
   /** The build and its push are done and printed: stamps the run if it was a no-op. */
@@ -56,6 +56,8 @@ export async function beginNoopStamp(config: GameConfig, pushTo: readonly string
 async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom: string | undefined): Promise<NoopStamping | undefined> {
   const pending = pendingStamp();
   if (!pending) return undefined;
+  // This run's writes only: a stamp pass follows its build's in the same process.
+  const writesBefore = writeRequestsSent();
   const file = stampFile(config.stateDir, process.cwd(), pending.argv);
   await rm(file, { force: true }).catch(() => {});
   if (pending.off) return undefined;
@@ -70,6 +72,8 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
     // An ECR token comes from the AWS SDK; a written scheme is not what the stamp's URLs say.
     : isEcrHost(target.registry) || target.scheme ? 'the repository is in ECR or written with a scheme'
     : base.kind !== 'scratch' && base.kind !== 'registry' ? `the base is a local ${base.kind} image`
+    // A studio's no-op reads the other games' line records (pipeline/studio-layers.ts), which no stamp checks.
+    : config.mountFrom?.length ? 'mountFrom: names other games\' repositories'
     : undefined;
   if (unstampable) {
     notStamped(pending, unstampable);
@@ -81,32 +85,31 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt);
   const configTime = statSync(config.file, { bigint: true });
   const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
-  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) {
-    notStamped(pending, 'the config was written as it started');
-    return undefined;
-  }
+  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) return passOnly(pending, undefined, 'the config was written as it started');
   const skip = [config.stateDir, config.store];
   const roots = [...new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))].sort();
-  const walk = (newest?: { mtimeNs: bigint }) => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip, newest)]));
+  const walk = (seen?: WalkSeen) => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip, seen)]));
   const walkedAtNs = BigInt(Date.now()) * 1_000_000n;
-  const newest = { mtimeNs: 0n };
-  const before = walk(newest);
+  const seen: WalkSeen = { mtimeNs: 0n, entries: 0 };
+  const before = walk(seen);
+  const pass = { entries: seen.entries, notBeforeMs: Number(seen.mtimeNs / 1_000_000n) + RACY_WINDOW_MS };
   // A file written in the scan's racy window (scan/stat-cache.ts) may be written again under the same identity (a
   // coarse file clock): excluded files too, which the scan never hashes (so its output shows no `hash` line).
-  if (newest.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) {
-    notStamped(pending, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
-    return undefined;
-  }
+  if (seen.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) return passOnly(pending, pass, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
   return {
     done(result, pushed) {
       let checks;
       try {
-        checks = noopChecks(config, result, pushed);
+        checks = changedSomething(result, pushed, writesBefore) ?? noopChecks(config, result, pushed);
       } catch (e) {
         checks = `its outcome unreadable: ${(e as Error).message}`;
       }
-      if (typeof checks === 'string') return notStamped(pending, checks);
+      if (typeof checks === 'string') {
+        askPass(pending, pass, result, pushed, writesBefore);
+        return notStamped(pending, checks);
+      }
       pending.finish = async (stdout, stderr) => {
+        if (pending.overflowed) return notStamped(pending, 'its output was too large to keep');
         const output = maskedOutput(stdout, stderr);
         if (!output) return notStamped(pending, 'its output holds timings or control characters');
         if (JSON.stringify(walk()) !== JSON.stringify(before)) return notStamped(pending, 'a tree changed while it ran');
@@ -130,6 +133,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
           state,
           storeBlobs: blobIdentities(storeBlobFiles(config.store, pushed.images.map((i) => i.digest), result.record.layers.map((l) => l.digest))),
           lastBuild: { file: pointer, head: pointerHead },
+          ...(result.rerunNote ? { rerunNote: { file: result.rerunNote.file, text: result.rerunNote.text } } : {}),
           stateDir: config.stateDir,
           skip,
           ...checks,
@@ -148,13 +152,56 @@ function notStamped(pending: PendingStamp, why: string): void {
   if (pending.env[DEBUG_VAR]) process.on('exit', () => process.stderr.write(`gamelayer: no-op not stamped: ${why}\n`));
 }
 
-/** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
-function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'> | string {
+/** What a stamp pass needs to know of the run's first walk. */
+interface PassWalk {
+  entries: number;
+  /** Once a file's mtime is this far behind, the scan's racy window is over. */
+  notBeforeMs: number;
+}
+
+/**
+ * A run that cannot be stamped for now (a file just written, a config just saved): a build or push it makes still
+ * asks for a stamp pass, which checks the same when it runs.
+ */
+function passOnly(pending: PendingStamp, walked: PassWalk | undefined, why: string): NoopStamping {
+  const writesBefore = writeRequestsSent();
+  return {
+    done(result, pushed) {
+      askPass(pending, walked, result, pushed, writesBefore);
+      notStamped(pending, why);
+    },
+  };
+}
+
+/**
+ * The stamp pass (stamp-pass.ts) is a no-op run of the whole command in this process: about the CPU of the CLI's own
+ * no-op past its start-up (the scan's rescan, the plan, the registry's reads, the walks), paid by the build that
+ * pushed so that the next run of it is answered from the stamp. Past this many entries in the trees the rescan and
+ * the walks cost more than start-up and loading save (bench/README.md, "Stop 50: the stamp pass"): no pass.
+ */
+export const PASS_MAX_ENTRIES = 20_000;
+
+/**
+ * A build that built or pushed: a stamp pass runs its command again once it is done, a no-op that stamps what the
+ * next run will find. Not from a stamp pass: a pass that built runs no other.
+ */
+function askPass(pending: PendingStamp, walked: PassWalk | undefined, result: NoopBuild, pushed: PushBuildResult, writesBefore: number): void {
+  try {
+    if (pending.pass || !changedSomething(result, pushed, writesBefore)) return;
+    if (walked && walked.entries > PASS_MAX_ENTRIES) return notStamped(pending, `no stamp pass: the trees hold ${walked.entries} entries (above ${PASS_MAX_ENTRIES})`);
+    pending.wantsPass = { notBeforeMs: walked?.notBeforeMs ?? 0 };
+  } catch {
+    // Its outcome unreadable: no pass.
+  }
+}
+
+/** Why the run was not a no-op (it built, or wrote to the registry since `writesBefore`), or undefined. */
+function changedSomething(result: NoopBuild, pushed: PushBuildResult, writesBefore: number): string | undefined {
   const s = result.summary;
   const built = !s.layers.every((l) => l.reused) || s.bytesNew !== 0 || (s.baseMoved?.length ?? 0) > 0 || (s.remoteLayers?.gone ?? 0) > 0;
   const r = pushed.record;
   const sent =
-    writeRequestsSent() !== 0 ||
+    writeRequestsSent() !== writesBefore ||
     pushed.bytesSent !== 0 ||
     pushed.blobs.uploaded + pushed.blobs.mounted !== 0 ||
     !pushed.images.every((i) => i.upToDate && i.manifestsPut.length === 0) ||
@@ -166,6 +213,12 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
     r.lineTag === undefined;
   if (built) return 'it built';
   if (sent) return 'it wrote to the registry';
+  return undefined;
+}
+
+/** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
+function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'> | string {
+  const r = pushed.record;
   if (!r.recordBlob) return 'no record blob';
   if (r.recordBlob.size > MAX_RECORD_BLOB) return 'its record blob is too large to read again';
   const target = parseReference(pushed.repository);

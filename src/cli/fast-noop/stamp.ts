@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readRegularFileSync } from '../../util/small-file.js';
 
-const STAMP_FORMAT = 'gamelayer-fast-noop/2';
+const STAMP_FORMAT = 'gamelayer-fast-noop/3';
 
 /** A registry question the fast path asks again: the tag must still name `digest`. */
 export interface TagCheck {
@@ -67,6 +67,11 @@ export interface Stamp {
   /** The record's blob: read again whole and hashed, as the full path reads it on every no-op (and repairs it). */
   recordBlob: BlobCheck;
   bases: BaseCheck[];
+  /**
+   * The re-run note (state/last-run.ts) the no-op wrote or, as a stamp pass, held: the fast path writes it when it is
+   * not there (the state walk leaves it out).
+   */
+  rerunNote?: { file: string; text: string };
   /** What the run printed, the timings of its summary line cut out (replay.ts). */
   stdout: string[];
   stderr: string;

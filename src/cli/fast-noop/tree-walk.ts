@@ -7,6 +7,13 @@ import path from 'node:path';
 import { fileIdentity } from '../../util/file-identity.js';
 import { sha256 } from './stamp.js';
 
+/** What a walk saw besides its hash. */
+export interface WalkSeen {
+  /** The latest mtime of a file. */
+  mtimeNs: bigint;
+  entries: number;
+}
+
 function identity(st: BigIntStats): string {
   return `${fileIdentity(st)}:${st.mode}`;
 }
@@ -14,9 +21,10 @@ function identity(st: BigIntStats): string {
 /**
  * The hash of `root`'s walk. The root itself is stat-ed both ways (a source that is a link to a folder is scanned
  * as that folder); `skip` lists folders below it that are gamelayer's own (the state folder, the store), left out
- * as the scan leaves them out. A root that is gone hashes as such. `newest` is raised to the latest mtime of a file.
+ * as the scan leaves them out. A root that is gone hashes as such. `seen`, when given, counts the entries walked and
+ * is raised to the latest mtime of a file.
  */
-export function treeWalkHash(root: string, skip: readonly string[], newest?: { mtimeNs: bigint }): string {
+export function treeWalkHash(root: string, skip: readonly string[], seen?: WalkSeen): string {
   const lines: string[] = [];
   let top: BigIntStats;
   try {
@@ -25,26 +33,28 @@ export function treeWalkHash(root: string, skip: readonly string[], newest?: { m
   } catch (e) {
     return `gone:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
   }
-  if (top.isDirectory()) walk(root, '', new Set(skip), lines, newest);
-  else if (newest && top.mtimeNs > newest.mtimeNs) newest.mtimeNs = top.mtimeNs;
+  if (top.isDirectory()) walk(root, '', new Set(skip), lines, seen);
+  else if (seen && top.mtimeNs > seen.mtimeNs) seen.mtimeNs = top.mtimeNs;
   return sha256(lines.join('\n'));
 }
 
-function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string[], newest?: { mtimeNs: bigint }): void {
+function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string[], seen?: WalkSeen): void {
   for (const name of readdirSync(dir).sort()) {
     const full = path.join(dir, name);
     if (skip.has(full)) continue;
     const st = lstatSync(full, { bigint: true });
     lines.push(`${rel}${name}\0${identity(st)}`);
-    if (st.isDirectory()) walk(full, `${rel}${name}/`, skip, lines, newest);
-    else if (newest && st.mtimeNs > newest.mtimeNs) newest.mtimeNs = st.mtimeNs;
+    if (seen) seen.entries++;
+    if (st.isDirectory()) walk(full, `${rel}${name}/`, skip, lines, seen);
+    else if (seen && st.mtimeNs > seen.mtimeNs) seen.mtimeNs = st.mtimeNs;
   }
 }
 
 /**
  * The hash of the state folder's walk: the name of every entry and the identity of every file, but not of its
  * folders, whose times move with what any run makes and removes again (the store's hold files, the records' lock).
- * Left out: the holds, the store's temp folder, the records' lock and the stamps. The store's blob folder is one
+ * Left out: the holds, the store's temp folder, the records' lock, the stamps and the re-run notes (their text is
+ * in the stamp, which the fast path writes: a note it wrote must not undo the stamp). The store's blob folder is one
  * entry, its own identity (a blob added or removed changes it); the blobs are not walked one by one.
  */
 export function stateWalkHash(stateDir: string): string {
@@ -54,7 +64,7 @@ export function stateWalkHash(stateDir: string): string {
   const visit = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const full = path.join(dir, name);
-      if (skipped.has(full) || (dir === stateDir && name.startsWith('records.lock'))) continue;
+      if (skipped.has(full) || (dir === stateDir && name.startsWith('records.lock')) || name.startsWith('rerun-last')) continue;
       const st = lstatSync(full, { bigint: true });
       if (full === blobs || !st.isDirectory()) lines.push(`${path.relative(stateDir, full)}\0${identity(st)}`);
       else {

@@ -58,6 +58,11 @@ export interface BuildOptions {
   push?: string;
   /** The line of work (branch) whose previous build to use; default `default`. */
   line?: string;
+  /**
+   * A no-op's re-run note (state/last-run.ts) is not written but returned (BuildResult.rerunNote): the fast path's
+   * stamp pass (cli/fast-noop/stamp-pass.ts) must leave `diff --previous` comparing with the build before.
+   */
+  holdRerunNote?: boolean;
   /** Registry options for `from` and `push`. */
   registry?: TargetOptions;
   /**
@@ -90,6 +95,7 @@ export interface BuildInputs {
   rebase?: boolean;
   from?: string;
   push?: string;
+  holdRerunNote?: boolean;
   registry?: TargetOptions;
   previousLookup?: PreviousLookup;
   labels?: Record<string, string>;
@@ -136,6 +142,7 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
     rebase: opts.rebase,
     from: opts.from,
     push: opts.push,
+    holdRerunNote: opts.holdRerunNote,
     registry: opts.registry,
     previousLookup: opts.previousLookup,
     labels: opts.labels,

@@ -9,7 +9,7 @@ import { copyRecord, lastBuildFile, localRecord, writeRecord } from '../../state
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import { putStoreFirst } from '../../state/record-layout.js';
 import { pointLastBuildAt } from '../../state/last-build-point.js';
-import { dropRerun, noteRerun } from '../../state/last-run.js';
+import { dropRerun, noteRerun, rerunNote, type RerunNote } from '../../state/last-run.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -60,7 +60,7 @@ export interface BuildSummary {
   ms: number;
 }
 
-export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn' | 'revision' | 'sourceUrl'> &
+export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'holdRerunNote' | 'codebuildArn' | 'revision' | 'sourceUrl'> &
   Partial<Pick<BuildInputs, 'store'>> & {
   plans: PlatformPlan[];
   images: ImagesOutput;
@@ -73,6 +73,8 @@ export interface RecordOutput {
   /** Every layer of the images, once. */
   layers: BuiltLayer[];
   baseMoved: BaseMove[];
+  /** The re-run note this no-op wrote (or, held, would have written): its file and text. */
+  rerunNote?: RerunNote;
 }
 
 export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
@@ -154,10 +156,14 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   // The run was planned on the build it made again, in a registry (state/last-run.ts): said beside the pointer, with
   // where it was read. Best effort, as a no-op writes nothing else: unsaid, `diff --previous` compares with what the
   // content was planned on.
+  let note: RerunNote | undefined;
   if (!unchanged) await dropRerun(last).catch(() => undefined);
-  else if (i.previous.info.source === 'registry') await noteRerun(last, record, i.previous.info.ref!).catch(() => undefined);
+  else if (i.previous.info.source === 'registry') {
+    note = rerunNote(last, record, i.previous.info.ref!);
+    if (!i.holdRerunNote) await noteRerun(last, note).catch(() => undefined);
+  }
   await dropLegacyRecord(of, tag);
-  return { record, recordFile, layers: allLayers, baseMoved: moved };
+  return { record, recordFile, layers: allLayers, baseMoved: moved, ...(note ? { rerunNote: note } : {}) };
 }
 
 export interface SummaryInput {
