@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { MEDIA_TYPES } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
 import { findCredentials } from '../../registry/docker-config.js';
+import { isEcrHost } from '../../registry/ecr-host.js';
 import { sha256, type Stamp } from './stamp.js';
 
 // What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
@@ -52,7 +53,7 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
  * environment and the docker config), undefined for none; NotSame where it would differ or fail.
  */
 async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (/\.amazonaws\.com(\.cn)?$/i.test(host.replace(/:\d+$/, ''))) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
+  if (isEcrHost(host)) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
   const found = await findCredentials(host, env);
   if ('problem' in found) throw new NotSame(found.problem);
   if ('helper' in found) throw new NotSame(`${host}: ${found.from === 'credHelpers' ? 'a credential helper' : 'credsStore'} in ${found.file}`);
