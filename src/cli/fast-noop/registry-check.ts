@@ -7,14 +7,12 @@
 // a reason to fall through, as is any answer but the expected one.
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { MEDIA_TYPES } from '../../oci/media-types.js';
+import { MANIFEST_ACCEPT } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
 import { findCredentials } from '../../registry/docker-config.js';
 import { isEcrHost } from '../../registry/ecr-host.js';
 import { sha256, type Stamp } from './stamp.js';
 
-// What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
-const ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerList].join(', ');
 const TIMEOUT_MS = 10_000;
 const MAX_BODY = 4 << 20;
 
@@ -78,7 +76,7 @@ class Repository {
 
   async read(method: 'GET' | 'HEAD', what: string, limit?: number): Promise<Answer> {
     const url = new URL(`/v2/${this.name}/${what}`, this.base);
-    const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) }, limit);
+    const ask = () => request(method, url, { accept: MANIFEST_ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) }, limit);
     let answer = await ask();
     if (answer.status !== 401) return answer;
     const sent = this.authorization;
