@@ -436,6 +436,12 @@ describe('the fast path with a registry that asks for credentials', () => {
     // A credential helper for the registry: the full path would run it; the fast path does not guess.
     await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));
     expect(reason(await run(dir, args, env))).toBe(`${tokenRegistry.host}: a credential helper in ${path.join(dockerConfig, 'config.json')}`);
+    // An empty helper name is none (the full path reads `auths`): the fast path reads the config the same way.
+    await writeFile(file, JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: '' } }));
+    await untilStamped(dir, args, env);
+    const emptyHelper = await run(dir, args, env);
+    expect(reason(emptyHelper)).toBeUndefined();
+    expect(emptyHelper.code).toBe(0);
   });
 });
 

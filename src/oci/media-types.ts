@@ -6,6 +6,9 @@ export const MEDIA_TYPES = {
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 } as const;
 
+/** What a manifest request accepts: the registry client and the fast path of a no-op ask alike (the same answer, the same digest). */
+export const MANIFEST_ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerList].join(', ');
+
 /** The media types of an image index (OCI) and a manifest list (Docker). */
 export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList]);
 

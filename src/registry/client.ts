@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { noticeRetry } from '../report/retries.js';
 import { GamelayerError, type ErrorCode } from '../errors.js';
-import { MEDIA_TYPES } from '../oci/media-types.js';
+import { MANIFEST_ACCEPT, MEDIA_TYPES } from '../oci/media-types.js';
 import { DockerAuth, pullScope, pushScope, type RegistryAuth } from './auth.js';
 import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
@@ -14,17 +14,10 @@ import { BodyTooLarge, DEADLINE_MS, MAX_BODY_BYTES, MAX_DRAIN_BYTES, send, Trans
 import { sha256Digest } from '../oci/layout.js';
 import { countTagPage, type TagListTotals } from './tag-list-bounds.js';
 
-export { MEDIA_TYPES };
+export { MANIFEST_ACCEPT, MEDIA_TYPES };
 
 /** What a request is part of: a read (pull scope) or a push (push scope). */
 export type Access = 'pull' | 'push';
-
-export const MANIFEST_ACCEPT = [
-  MEDIA_TYPES.ociManifest,
-  MEDIA_TYPES.ociIndex,
-  MEDIA_TYPES.dockerManifest,
-  MEDIA_TYPES.dockerList,
-].join(', ');
 
 export interface RegistryClientOptions {
   /** Registry host[:port] (or an explicit http(s):// URL). */

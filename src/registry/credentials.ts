@@ -3,7 +3,7 @@
 // only; no message here ever contains one.
 import { execFile } from 'node:child_process';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { decodedAuth, dockerConfigFile, hostEntry, notAString, readDockerConfig } from './docker-config.js';
+import { findCredentials } from './docker-config.js';
 
 export interface Credentials {
   username?: string;
@@ -30,47 +30,10 @@ export async function resolveCredentials(host: string, opts: CredentialOptions =
     }
     return { username: opts.username, password: opts.password, source: 'explicit username/password' };
   }
-  if (Boolean(env.GAMELAYER_REGISTRY_USERNAME) !== Boolean(env.GAMELAYER_REGISTRY_PASSWORD)) {
-    // One without the other was silently ignored (docker config.json used instead, or no credentials at all).
-    const [set, missing] = env.GAMELAYER_REGISTRY_USERNAME ? ['GAMELAYER_REGISTRY_USERNAME', 'GAMELAYER_REGISTRY_PASSWORD'] : ['GAMELAYER_REGISTRY_PASSWORD', 'GAMELAYER_REGISTRY_USERNAME'];
-    throw new GamelayerError('registry.credentials', `credentials for ${host}: ${set} is set but ${missing} is not; both are needed`, `set ${missing} too, or unset ${set} (to use docker config.json)`);
-  }
-  if (env.GAMELAYER_REGISTRY_USERNAME && env.GAMELAYER_REGISTRY_PASSWORD) {
-    return {
-      username: env.GAMELAYER_REGISTRY_USERNAME,
-      password: env.GAMELAYER_REGISTRY_PASSWORD,
-      source: 'GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD',
-    };
-  }
-  const file = dockerConfigFile(env, opts.dockerConfigDir);
-  const read = await readDockerConfig(file);
-  if ('problem' in read) throw new GamelayerError('registry.credentials', read.problem);
-  if ('absent' in read) return undefined;
-  const { config } = read;
-  const helper = configString(file, `credHelpers.${host}`, hostEntry(config.credHelpers, host));
-  if (helper) return runCredentialHelper(helper, host, env);
-  const entry = hostEntry(config.auths, host);
-  if (entry) {
-    // Each field a string where present: an `auth` of 5 failed in Buffer.from as error[internal], an object was sent as "[object Object]".
-    const [auth, username, password, identitytoken] = (['auth', 'username', 'password', 'identitytoken'] as const).map((field) => configString(file, `auths.${host}.${field}`, entry[field]));
-    if (identitytoken) return { identityToken: identitytoken, source: `${file} auths` };
-    if (auth) {
-      const decoded = decodedAuth(auth);
-      if (!decoded) throw new GamelayerError('registry.credentials', `${file}: auths.${host}.auth is not base64 of "user:password"`);
-      return { ...decoded, source: `${file} auths` };
-    }
-    if (username && password) return { username, password, source: `${file} auths` };
-  }
-  const store = configString(file, 'credsStore', config.credsStore);
-  if (store) return runCredentialHelper(store, host, env);
-  return undefined;
-}
-
-/** A docker config.json field that must be a string where it is set; `where` names it (auths.HOST.auth). */
-function configString(file: string, where: string, v: unknown): string | undefined {
-  const problem = notAString(file, where, v);
-  if (problem) throw new GamelayerError('registry.credentials', problem, 'fix that entry of the docker config (docker login writes it), or remove it');
-  return (v as string | null | undefined) ?? undefined;
+  const found = await findCredentials(host, env, opts.dockerConfigDir);
+  if ('problem' in found) throw new GamelayerError('registry.credentials', found.problem, found.hint);
+  if ('helper' in found) return runCredentialHelper(found.helper, host, env);
+  return 'none' in found ? undefined : found;
 }
 
 /** Runs `docker-credential-<name> get` with the host on stdin (the Docker credential helper protocol). */

@@ -1,12 +1,13 @@
-// Docker's config.json as the registry credentials read it (credentials.ts) and as the fast path of a no-op
-// checks it (cli/fast-noop/registry-check.ts): where it is, read bounded, which entry names a host, and the rules
-// an entry must meet. Node's own modules only (the fast path's bundle loads this): problems come back as messages,
+// Where a registry host's credentials come from, before any credential helper runs: GAMELAYER_REGISTRY_USERNAME/
+// PASSWORD, then Docker's config.json (read bounded; `credHelpers`, `auths`, `credsStore`). One reading for the
+// registry credentials (credentials.ts) and the fast path of a no-op (cli/fast-noop/registry-check.ts), so they
+// cannot disagree. Node's own modules only (the fast path's bundle loads this): problems come back as messages,
 // the caller makes them errors or reasons to fall through.
 import os from 'node:os';
 import path from 'node:path';
 import { readSmallFile } from '../util/small-file.js';
 
-export interface DockerConfig {
+interface DockerConfig {
   auths?: Record<string, { auth?: unknown; username?: unknown; password?: unknown; identitytoken?: unknown }>;
   credsStore?: unknown;
   credHelpers?: Record<string, unknown>;
@@ -20,7 +21,7 @@ export function dockerConfigFile(env: NodeJS.ProcessEnv, dir?: string): string {
 }
 
 /** The config in `file`; `absent` when there is none; else a message that starts with the file's name. */
-export async function readDockerConfig(file: string): Promise<{ config: DockerConfig } | { absent: true } | { problem: string }> {
+async function readDockerConfig(file: string): Promise<{ config: DockerConfig } | { absent: true } | { problem: string }> {
   let text: string;
   try {
     // Bounded, a regular file only: a FIFO there would block every push, /dev/zero would be read without end.
@@ -57,7 +58,7 @@ function notAnObject(v: unknown): string | undefined {
 }
 
 /** Docker's config keys may be `host`, `https://host`, `https://host/v1/`: compared by bare host (Docker Hub's aliases too). */
-export function hostEntry<T>(map: Record<string, T> | undefined, host: string): T | undefined {
+function hostEntry<T>(map: Record<string, T> | undefined, host: string): T | undefined {
   if (!map) return undefined;
   const h = host.toLowerCase();
   const aliases = h === 'registry-1.docker.io' ? [h, 'index.docker.io', 'docker.io'] : [h];
@@ -66,14 +67,71 @@ export function hostEntry<T>(map: Record<string, T> | undefined, host: string): 
 }
 
 /** Why a field that must be a string where set is not one (`where` names it: auths.HOST.auth); undefined when it is. */
-export function notAString(file: string, where: string, v: unknown): string | undefined {
+function notAString(file: string, where: string, v: unknown): string | undefined {
   if (v === undefined || v === null || typeof v === 'string') return undefined;
   return `${file}: ${where} is ${Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`}, not a string`;
 }
 
 /** An `auth` field's user and password; undefined when it is not base64 of "user:password". */
-export function decodedAuth(auth: string): { username: string; password: string } | undefined {
+function decodedAuth(auth: string): { username: string; password: string } | undefined {
   const decoded = Buffer.from(auth, 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   return i < 0 ? undefined : { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
+}
+
+/** What the environment and the docker config say of a host's credentials: the caller runs a helper, or not. */
+export type FoundCredentials =
+  | { none: true }
+  | { username: string; password: string; source: string }
+  | { identityToken: string; source: string }
+  /** `docker-credential-<helper>`, named for the host (`credHelpers`) or for all (`credsStore`) in `file`. */
+  | { helper: string; from: 'credHelpers' | 'credsStore'; file: string }
+  | { problem: string; hint?: string };
+
+/** A host's credentials from GAMELAYER_REGISTRY_USERNAME/PASSWORD, else (read only then) the docker config. */
+export async function findCredentials(host: string, env: NodeJS.ProcessEnv, dockerConfigDir?: string): Promise<FoundCredentials> {
+  const fromEnv = envCredentials(host, env);
+  if (fromEnv) return fromEnv;
+  const file = dockerConfigFile(env, dockerConfigDir);
+  const read = await readDockerConfig(file);
+  if ('problem' in read) return read;
+  return 'absent' in read ? { none: true } : configCredentials(host, file, read.config);
+}
+
+function envCredentials(host: string, env: NodeJS.ProcessEnv): FoundCredentials | undefined {
+  const username = env.GAMELAYER_REGISTRY_USERNAME;
+  const password = env.GAMELAYER_REGISTRY_PASSWORD;
+  if (username && password) return { username, password, source: 'GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD' };
+  if (!username && !password) return undefined;
+  // One without the other was silently ignored (docker config.json used instead, or no credentials at all).
+  const [set, missing] = username ? ['GAMELAYER_REGISTRY_USERNAME', 'GAMELAYER_REGISTRY_PASSWORD'] : ['GAMELAYER_REGISTRY_PASSWORD', 'GAMELAYER_REGISTRY_USERNAME'];
+  return { problem: `credentials for ${host}: ${set} is set but ${missing} is not; both are needed`, hint: `set ${missing} too, or unset ${set} (to use docker config.json)` };
+}
+
+/** The config's word on `host`, in Docker's order: its credential helper, its `auths` entry, the `credsStore`. */
+function configCredentials(host: string, file: string, config: DockerConfig): FoundCredentials {
+  // Each field a string where present: an `auth` of 5 failed in Buffer.from as error[internal], an object was sent as "[object Object]".
+  const hint = 'fix that entry of the docker config (docker login writes it), or remove it';
+  const helper = hostEntry(config.credHelpers, host);
+  const helperProblem = notAString(file, `credHelpers.${host}`, helper);
+  if (helperProblem) return { problem: helperProblem, hint };
+  if (helper) return { helper: helper as string, from: 'credHelpers', file };
+  const entry = hostEntry(config.auths, host);
+  if (entry) {
+    const fields = ['auth', 'username', 'password', 'identitytoken'] as const;
+    const problem = fields.map((f) => notAString(file, `auths.${host}.${f}`, entry[f])).find(Boolean);
+    if (problem) return { problem, hint };
+    const [auth, username, password, identitytoken] = fields.map((f) => entry[f] as string | null | undefined);
+    const source = `${file} auths`;
+    if (identitytoken) return { identityToken: identitytoken, source };
+    if (auth) {
+      const decoded = decodedAuth(auth);
+      if (!decoded) return { problem: `${file}: auths.${host}.auth is not base64 of "user:password"` };
+      return { ...decoded, source };
+    }
+    if (username && password) return { username, password, source };
+  }
+  const storeProblem = notAString(file, 'credsStore', config.credsStore);
+  if (storeProblem) return { problem: storeProblem, hint };
+  return config.credsStore ? { helper: config.credsStore as string, from: 'credsStore', file } : { none: true };
 }

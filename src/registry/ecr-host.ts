@@ -1,6 +1,6 @@
 // Recognises Amazon ECR private registries by host name, the way amazon-ecr-credential-helper does:
 // `<12-digit account>.dkr.ecr[-fips].<region>.<partition domain>` and the dual-stack `…dkr-ecr…on.aws` form.
-import { hostName } from './reference.js';
+import { hostName } from './host-name.js';
 
 /** Environment variable naming another ECR API endpoint (a VPC endpoint, a test double). */
 export const ECR_ENDPOINT_ENV = 'GAMELAYER_ECR_ENDPOINT';

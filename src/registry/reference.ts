@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { GamelayerError } from '../errors.js';
 import { isDigest } from '../oci/layout.js';
 import { hostOnlyMessage, registryHostOnly } from '../util/host-only-reference.js';
+import { hostName } from './host-name.js';
 
 export interface ImageReference {
   /** Registry host as used in URLs, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com` or `127.0.0.1:5000`. */
@@ -103,13 +104,6 @@ export function redactReference(text: string): string {
 
 export function formatReference(r: ImageReference): string {
   return `${r.scheme ? `${r.scheme}://` : ''}${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
-}
-
-/** Host name without port (IPv6 brackets removed). */
-export function hostName(host: string): string {
-  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
-  const i = host.lastIndexOf(':');
-  return i >= 0 && host.indexOf(':') === i ? host.slice(0, i) : host;
 }
 
 /** Loopback hosts may be spoken to in plain HTTP: nothing leaves the machine. */

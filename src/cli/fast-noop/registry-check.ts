@@ -7,13 +7,12 @@
 // a reason to fall through, as is any answer but the expected one.
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import { MEDIA_TYPES } from '../../oci/media-types.js';
+import { MANIFEST_ACCEPT } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
-import { decodedAuth, dockerConfigFile, hostEntry, notAString, readDockerConfig } from '../../registry/docker-config.js';
+import { findCredentials } from '../../registry/docker-config.js';
+import { isEcrHost } from '../../registry/ecr-host.js';
 import { sha256, type Stamp } from './stamp.js';
 
-// What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
-const ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerList].join(', ');
 const TIMEOUT_MS = 10_000;
 const MAX_BODY = 4 << 20;
 
@@ -48,40 +47,16 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
 }
 
 /**
- * Basic credentials for `host` as the full path finds them (registry/credentials.ts, the same reading and rules of
- * the docker config: registry/docker-config.ts), undefined for none; NotSame where it would differ or fail.
+ * Basic credentials for `host` as the full path finds them (registry/docker-config.ts, the one reading of the
+ * environment and the docker config), undefined for none; NotSame where it would differ or fail.
  */
 async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (/\.amazonaws\.com(\.cn)?$/i.test(host.replace(/:\d+$/, ''))) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
-  const basic = (username: string, password: string) => Buffer.from(`${username}:${password}`).toString('base64');
-  const user = env.GAMELAYER_REGISTRY_USERNAME;
-  const password = env.GAMELAYER_REGISTRY_PASSWORD;
-  if (user || password) {
-    if (!user || !password) throw new NotSame('one of GAMELAYER_REGISTRY_USERNAME/PASSWORD set');
-    return basic(user, password);
-  }
-  const file = dockerConfigFile(env);
-  const read = await readDockerConfig(file);
-  if ('absent' in read) return undefined;
-  if ('problem' in read) throw new NotSame(read.problem);
-  const { config } = read;
-  if (hostEntry(config.credHelpers, host) !== undefined) throw new NotSame(`${host}: a credential helper in ${file}`);
-  const entry = hostEntry(config.auths, host);
-  if (entry) {
-    const fields = ['auth', 'username', 'password', 'identitytoken'] as const;
-    const problem = fields.map((f) => notAString(file, `auths.${host}.${f}`, entry[f])).find(Boolean);
-    if (problem) throw new NotSame(problem);
-    const [auth, username, pass, identitytoken] = fields.map((f) => entry[f] as string | null | undefined);
-    if (identitytoken) throw new NotSame(`${host}: an identity token in ${file}`);
-    if (auth) {
-      const decoded = decodedAuth(auth);
-      if (!decoded) throw new NotSame(`${file}: auths.${host}.auth is not base64 of "user:password"`);
-      return basic(decoded.username, decoded.password);
-    }
-    if (username && pass) return basic(username, pass);
-  }
-  if (config.credsStore !== undefined) throw new NotSame(`${host}: credsStore in ${file}`);
-  return undefined;
+  if (isEcrHost(host)) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
+  const found = await findCredentials(host, env);
+  if ('problem' in found) throw new NotSame(found.problem);
+  if ('helper' in found) throw new NotSame(`${host}: ${found.from === 'credHelpers' ? 'a credential helper' : 'credsStore'} in ${found.file}`);
+  if ('identityToken' in found) throw new NotSame(`${host}: an identity token (${found.source})`);
+  return 'none' in found ? undefined : Buffer.from(`${found.username}:${found.password}`).toString('base64');
 }
 
 /** One repository's reads, authorized as its first 401 asks (Basic, or a pull token from the named realm). */
@@ -101,7 +76,7 @@ class Repository {
 
   async read(method: 'GET' | 'HEAD', what: string, limit?: number): Promise<Answer> {
     const url = new URL(`/v2/${this.name}/${what}`, this.base);
-    const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) }, limit);
+    const ask = () => request(method, url, { accept: MANIFEST_ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) }, limit);
     let answer = await ask();
     if (answer.status !== 401) return answer;
     const sent = this.authorization;
