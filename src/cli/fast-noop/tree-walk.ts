@@ -46,11 +46,17 @@ function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string
  * folders, whose times move with what any run makes and removes again (the store's hold files, the records' lock).
  * Left out: the holds, the store's temp folder, the records' lock and the stamps. The store's blob folder is one
  * entry, its own identity (a blob added or removed changes it); the blobs are not walked one by one.
+ *
+ * Left out too: the record-blob copies (`cache/record-blobs/`, registry/record-blob-cache.ts), which every `diff
+ * --against REPO` adds to or touches. A no-op reads its line's record from the line's copy (`cache/line-records/`,
+ * walked); a record blob is read there only when that copy does not answer, only by the digest the line's record
+ * names, and only if its bytes hash to it: the blob the fast path GETs and hashes from the registry itself. A copy
+ * added, touched, evicted or damaged saves or costs the full path one GET of that blob, never another outcome.
  */
 export function stateWalkHash(stateDir: string): string {
   const lines: string[] = [];
   const blobs = path.join(stateDir, 'oci', 'blobs', 'sha256');
-  const skipped = new Set([path.join(stateDir, 'oci', '.holds'), path.join(stateDir, 'oci', '.tmp'), path.join(stateDir, 'cache', 'fast-noop')]);
+  const skipped = new Set([path.join(stateDir, 'oci', '.holds'), path.join(stateDir, 'oci', '.tmp'), path.join(stateDir, 'cache', 'fast-noop'), path.join(stateDir, 'cache', 'record-blobs')]);
   const visit = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const full = path.join(dir, name);
