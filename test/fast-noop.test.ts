@@ -228,6 +228,25 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(await run(dir, args))).toBeUndefined();
   });
 
+  it('answers after a diff against the repository that kept record blobs, which the no-op does not read', async () => {
+    const { dir, repo, args } = await stampedGame('fast-diff');
+    const blobs = path.join(dir, '.gamelayer', 'cache', 'record-blobs');
+    // CodeBuild's pre_build and post_build diffs: each reads a record blob from the registry and keeps a copy.
+    for (const diff of [['diff', '--against', repo, '--line', 'main'], ['diff', '--against', repo, '--previous']]) {
+      const d = await run(dir, diff);
+      expect(d.code, diff.join(' ')).toBe(0);
+    }
+    expect(await readdir(blobs)).toEqual([`${(await recordBlobOf(repo)).digest.slice('sha256:'.length)}.blob`]);
+    const r = await run(dir, args);
+    expect(r.code).toBe(0);
+    expect(reason(r)).toBeUndefined();
+    // The full no-op reads its line's record from the line's copy, not there: a copy gone is not read or kept again.
+    await rm(blobs, { recursive: true });
+    const full = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });
+    expect(full.code).toBe(0);
+    await expect(stat(blobs)).rejects.toThrow();
+  });
+
   it('falls through on a tag moved or deleted or a kept layer deleted in the registry, and the full path puts it back', async () => {
     const { dir, repo, args } = await stampedGame('fast-tags');
     const name = repo.slice(registry.host.length + 1);

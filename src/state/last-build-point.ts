@@ -2,7 +2,8 @@
 // is the last one all the same. The pointer names another when a build of another tag came since (v2 pushed, v3
 // built locally, then v2 built again), or none when the store has no pointer of its own yet (an older version's
 // build-last.json was every store's): it is made the record's copy, as a real build leaves it, and `k8s`, `ecs`,
-// `run-local` without a tag and `diff --previous` (state/last-run.ts) take the build just run.
+// `run-local` without a tag and `diff --previous` (state/last-run.ts) take the build just run. A real build's copy is
+// made under the same lock.
 import { copyRecord } from './records.js';
 import { recordHead, sameBuildHead } from './record-head.js';
 import { withRecordsLock } from './records-lock.js';
@@ -19,4 +20,13 @@ export async function pointLastBuildAt(stateDir: string, pointer: string, record
     await copyRecord(recordFile, pointer);
     return true;
   });
+}
+
+/**
+ * Makes `pointer` a copy of a real build's new record `recordFile`. Under the records lock: a push of another build
+ * noting itself (markPushed) reads the pointer as its build's and puts its noted copy back; a copy landing between
+ * the two left the pointer naming that older build.
+ */
+export function pointLastBuildTo(stateDir: string, pointer: string, recordFile: string): Promise<void> {
+  return withRecordsLock(stateDir, () => copyRecord(recordFile, pointer));
 }

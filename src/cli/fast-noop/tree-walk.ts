@@ -56,11 +56,19 @@ function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string
  * Left out: the holds, the store's temp folder, the records' lock, the stamps and the re-run notes (their text is
  * in the stamp, which the fast path writes: a note it wrote must not undo the stamp). The store's blob folder is one
  * entry, its own identity (a blob added or removed changes it); the blobs are not walked one by one.
+ *
+ * Left out too: the record-blob copies (`cache/record-blobs/`, registry/record-blob-cache.ts), which every `diff
+ * --against REPO` adds to or touches. A no-op reads its line's record from the line's copy (`cache/line-records/`,
+ * walked); a record blob is read there only when that copy does not answer, only by the digest the line's record
+ * names, and only if its bytes hash to it: the blob the fast path GETs and hashes from the registry itself. A copy
+ * added, touched, evicted or damaged saves or costs the full path one GET of that blob, never another outcome. (A
+ * config with `mountFrom:` also reads its other games' newest records through it: the fast path asks none of their
+ * repositories, with or without this folder in the walk.)
  */
 export function stateWalkHash(stateDir: string): string {
   const lines: string[] = [];
   const blobs = path.join(stateDir, 'oci', 'blobs', 'sha256');
-  const skipped = new Set([path.join(stateDir, 'oci', '.holds'), path.join(stateDir, 'oci', '.tmp'), path.join(stateDir, 'cache', 'fast-noop')]);
+  const skipped = new Set([path.join(stateDir, 'oci', '.holds'), path.join(stateDir, 'oci', '.tmp'), path.join(stateDir, 'cache', 'fast-noop'), path.join(stateDir, 'cache', 'record-blobs')]);
   const visit = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const full = path.join(dir, name);

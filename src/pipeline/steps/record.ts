@@ -5,10 +5,10 @@
 // another) and notes beside it that this run made it again (state/last-run.ts).
 import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
-import { copyRecord, lastBuildFile, localRecord, writeRecord } from '../../state/records.js';
+import { lastBuildFile, localRecord, writeRecord } from '../../state/records.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import { putStoreFirst } from '../../state/record-layout.js';
-import { pointLastBuildAt } from '../../state/last-build-point.js';
+import { pointLastBuildAt, pointLastBuildTo } from '../../state/last-build-point.js';
 import { dropRerun, noteRerun, rerunNote, type RerunNote } from '../../state/last-run.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
@@ -143,7 +143,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const local = localRecord(record, of);
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, local);
-    await copyRecord(recordFile, last);
+    await pointLastBuildTo(config.stateDir, last, recordFile);
   } else {
     // Left as they are, but a record of stop 47's layout (its store last) was read whole to tell whose it is
     // (moveOtherStoresRecord; the pointer, as the previous build) and would be by every build after: rewritten
