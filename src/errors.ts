@@ -22,4 +22,4 @@ export function isGamelayerError(e: unknown): e is GamelayerError {
   return e instanceof GamelayerError;
 }
 
-export { errnoCode } from './util/errno.js';
+export { errnoCode } from './errno.js';

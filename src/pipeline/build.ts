@@ -44,7 +44,7 @@ export interface BuildResult {
   previousRecordRead?: RegistryPrevious['recordRead'];
   /** The registry target that looked up the previous build, and its repository: a push there goes through it. */
   previousTarget?: { repository: string; target: PushTarget };
-  /** A no-op's re-run note (written, or held: BuildOptions.holdRerunNote). */
+  /** A no-op's re-run note (written, or held: BuildOptions.stampPass). */
   rerunNote?: RerunNote;
 }
 

@@ -4,7 +4,7 @@
 // failed write removes its temp file and leaves the target as it was.
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from './errno.js';
+import { errnoCode } from '../errno.js';
 import { makeFolders } from './make-folders.js';
 import { sweepStaleTemps, tempTag } from './temp-files.js';
 

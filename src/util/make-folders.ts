@@ -3,7 +3,7 @@
 // Here each level is created once: a second ENOENT is the error it is.
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from './errno.js';
+import { errnoCode } from '../errno.js';
 
 export async function makeFolders(dir: string): Promise<void> {
   const abs = path.resolve(dir);

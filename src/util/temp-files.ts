@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { errnoCode } from './errno.js';
+import { errnoCode } from '../errno.js';
 
 /** 8 hex digits of the host name: a store on a shared file system is written by several hosts. */
 const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);

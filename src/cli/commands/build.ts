@@ -229,8 +229,8 @@ export function register(program: Command): void {
           from: flags.from,
           push: primary,
           line,
-          // The stamp pass (fast-noop/stamp-pass.ts) leaves the re-run note to its stamp.
-          holdRerunNote: pendingStamp()?.pass === true,
+          // The stamp pass (fast-noop/stamp-pass.ts) leaves the re-run note to its stamp and the pointer as it is.
+          stampPass: pendingStamp()?.pass === true,
           registry,
           previousLookup,
           reporter: buildStop?.reporter ?? reporter,

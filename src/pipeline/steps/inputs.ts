@@ -59,10 +59,12 @@ export interface BuildOptions {
   /** The line of work (branch) whose previous build to use; default `default`. */
   line?: string;
   /**
-   * A no-op's re-run note (state/last-run.ts) is not written but returned (BuildResult.rerunNote): the fast path's
-   * stamp pass (cli/fast-noop/stamp-pass.ts) must leave `diff --previous` comparing with the build before.
+   * The run is the fast path's stamp pass (cli/fast-noop/stamp-pass.ts), which no user asked for: a no-op's re-run
+   * note (state/last-run.ts) is not written but returned (BuildResult.rerunNote), so `diff --previous` still compares
+   * with the build before, and the last-build pointer is not moved back to this build when another one took it since
+   * (a build of another tag that ran meanwhile stays the last).
    */
-  holdRerunNote?: boolean;
+  stampPass?: boolean;
   /** Registry options for `from` and `push`. */
   registry?: TargetOptions;
   /**
@@ -95,7 +97,7 @@ export interface BuildInputs {
   rebase?: boolean;
   from?: string;
   push?: string;
-  holdRerunNote?: boolean;
+  stampPass?: boolean;
   registry?: TargetOptions;
   previousLookup?: PreviousLookup;
   labels?: Record<string, string>;
@@ -142,7 +144,7 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
     rebase: opts.rebase,
     from: opts.from,
     push: opts.push,
-    holdRerunNote: opts.holdRerunNote,
+    stampPass: opts.stampPass,
     registry: opts.registry,
     previousLookup: opts.previousLookup,
     labels: opts.labels,

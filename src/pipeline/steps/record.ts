@@ -60,7 +60,7 @@ export interface BuildSummary {
   ms: number;
 }
 
-export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'holdRerunNote' | 'codebuildArn' | 'revision' | 'sourceUrl'> &
+export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'stampPass' | 'codebuildArn' | 'revision' | 'sourceUrl'> &
   Partial<Pick<BuildInputs, 'store'>> & {
   plans: PlatformPlan[];
   images: ImagesOutput;
@@ -151,7 +151,8 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     await putStoreFirst(config.stateDir, recordFile);
     // This build is the last one, though it wrote nothing: a pointer naming another (a build of another tag since)
     // or none (an older version's build-last.json was every store's) is made its record's copy (last-build-point.ts).
-    if (!(await pointLastBuildAt(config.stateDir, last, recordFile))) await putStoreFirst(config.stateDir, last);
+    // Not by a stamp pass (inputs.ts): the stamp then says the pointer names another build, and none is written.
+    if (i.stampPass || !(await pointLastBuildAt(config.stateDir, last, recordFile))) await putStoreFirst(config.stateDir, last);
   }
   // The run was planned on the build it made again, in a registry (state/last-run.ts): said beside the pointer, with
   // where it was read. Best effort, as a no-op writes nothing else: unsaid, `diff --previous` compares with what the
@@ -160,7 +161,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   if (!unchanged) await dropRerun(last).catch(() => undefined);
   else if (i.previous.info.source === 'registry') {
     note = rerunNote(last, record, i.previous.info.ref!);
-    if (!i.holdRerunNote) await noteRerun(last, note).catch(() => undefined);
+    if (!i.stampPass) await noteRerun(last, note).catch(() => undefined);
   }
   await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved, ...(note ? { rerunNote: note } : {}) };
