@@ -172,7 +172,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   const engine = input.trees.find((t) => t.tree === 'engine')!;
   const copies = input.trees
     .filter((t) => t.tree !== 'engine')
-    .map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: copyTarget(tree, o.copyRoot, input.trees) }));
+    .map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: copyTarget(tree, o.copyRoot) }));
 
   const dropAll = { capabilities: { drop: ['ALL'] } };
   // k8s's allowPrivilegeEscalation: false. RegisterTaskDefinition refuses dockerSecurityOptions in a Fargate task

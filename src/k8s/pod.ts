@@ -11,7 +11,7 @@ import { GamelayerError } from '../errors.js';
 import { wholeFilesNeeded } from '../chunk/refuse.js';
 import type { DeployInput, DeployTree } from './input.js';
 import type { ContainerResources, K8sOptions } from './options.js';
-import { copyTarget } from './copy-target.js';
+import { copyTarget, refuseRootDelivery } from './copy-target.js';
 import { checkMergedLimits, type ComputedFrom } from './resource-limits.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
 import { quantityMi, treeCopyDiskBytes } from './sizes.js';
@@ -50,9 +50,10 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
       const volume = `tree-${tree.tree}`;
       // A chunked tree's image holds chunks, not its big files: only an assembling copy delivers it.
       if (options.volumes === 'image' && tree.executables === 0 && !tree.chunked) {
+        refuseRootDelivery(tree);
         return { tree, via: 'image', volume, sentinel: `${tree.mount}/${TREE_SENTINEL}` };
       }
-      const target = copyTarget(tree, options.copyRoot, input.trees);
+      const target = copyTarget(tree, options.copyRoot);
       return { tree, via: 'copy', volume, target, sizeBytes: treeCopyDiskBytes(tree), sentinel: `${tree.mount}/${COPY_SENTINEL}` };
     });
 }
