@@ -167,6 +167,42 @@ describe('ecs task definition', () => {
     expect(() => k8sWorkload(rooted, { kind: 'pod', volumes: 'image' })).toThrow(said);
   });
 
+  // ECS had no mode for a tree at /: every task copied the trees. `--volumes none` (k8s's name) runs the server image,
+  // which holds every tree at its mount, as the one container.
+  it('--volumes none: the server image alone, its start command stated, no copies, volumes or dependsOn', () => {
+    const rooted = deployInputFrom(fixtureConfig('', '/games/my-game', { app: '/' }), fixtureRecord(), REPOSITORY);
+    for (const i of [input(), rooted]) {
+      const e = ecsTaskDefinition(i, { volumes: 'none' });
+      const td = e.taskDefinition;
+      expect(td.volumes).toEqual([]);
+      expect(td.containerDefinitions).toEqual([
+        {
+          name: 'engine',
+          image: `${REPOSITORY}:v1@${sha('server-image')}`,
+          essential: true,
+          entryPoint: ['./bin/server', '-port', '7777'],
+          workingDirectory: '/opt/local/engine',
+          user: '1000:1000',
+          mountPoints: [],
+          portMappings: [{ name: 'game', containerPort: 7777, protocol: 'udp' }],
+          linuxParameters: { capabilities: { drop: ['ALL'] }, initProcessEnabled: true },
+          dockerLabels: Object.fromEntries(td.tags!.map((t) => [t.key, t.value])),
+        },
+      ]);
+      // The server image holds the four trees' layers, as the tree images do; nothing is copied.
+      expect(e.ephemeralBytes).toBe(ecsTaskDefinition(input()).ephemeralBytes - (diskMi(57_000_000, 4) + diskMi(2_000_300, 4) + diskMi(1_020_000_001, 5)) * MiB);
+    }
+    // A read-only root: the writable-paths container runs the same image, and the engine waits for it.
+    const ro = ecsTaskDefinition(rooted, { volumes: 'none', writablePaths: ['/tmp'] }).taskDefinition.containerDefinitions!;
+    expect(ro.map((c) => [c.name, c.image])).toEqual([['writable-paths', `${REPOSITORY}:v1@${sha('server-image')}`], ['engine', `${REPOSITORY}:v1@${sha('server-image')}`]]);
+    expect(byName(ro, 'engine').dependsOn).toEqual([{ containerName: 'writable-paths', condition: 'SUCCESS' }]);
+    // ECS has no image volumes; a build without a server image has nothing to run.
+    expect(() => ecsTaskDefinition(input(), { volumes: 'image' as never })).toThrow('--volumes: got "image"; expected none or init (ECS has no image volumes)');
+    const old = fixtureRecord();
+    old.images = old.images.filter((im) => im.name !== 'server');
+    expect(() => ecsTaskDefinition(input(old), { volumes: 'none' })).toThrow(expect.objectContaining({ code: 'deploy.no-server-image', hint: 'build again with gamelayer build (it writes the server image), or pass --volumes init' }));
+  });
+
   // The rule refused a copy target overlapping any tree's mount, though a copy container holds only its own tree:
   // the engine at / (or a --copy-root inside the engine's mount) was refused for every target.
   it('the engine at /: the other trees copied to /mnt/<tree>; only a target on, above or in its own tree is refused', () => {
@@ -248,6 +284,7 @@ describe('ecs: logs, health check, stop timeout, network mode', () => {
         full({ launchType: 'ec2', networkMode: 'host' }).taskDefinition,
         full({ launchType: 'ec2', networkMode: 'bridge', hostPort: 7777 }).taskDefinition,
         ecsTaskDefinition(input()).taskDefinition,
+        ecsTaskDefinition(input(), { volumes: 'none' }).taskDefinition,
         fromSection().emission.taskDefinition,
       ];
       for (const td of variants) await client.send(new RegisterTaskDefinitionCommand(td));
