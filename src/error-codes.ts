@@ -101,6 +101,7 @@ export const ERROR_CODES = [
   'deploy.record-tag',
   'deploy.region',
   'deploy.repository',
+  'deploy.tree-at-root',
   'deploy.write',
   'diff.arg-missing',
   'diff.no-baseline',

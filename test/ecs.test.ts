@@ -151,17 +151,74 @@ describe('ecs task definition', () => {
   });
 
   // The ECS check took a mount M as overlapping only targets equal to M or under `M/`: for M = / that is `//…`, so a
-  // tree at / let its copy run `cp -R /. /mnt/app/`, into itself. k8s refused it; both now share one rule.
-  it('a tree mounted at / overlaps every copy target: refused as k8s refuses it, whatever --copy-root', () => {
+  // tree at / let its copy run `cp -R /. /mnt/app/`, into itself. Both now share one rule; a copied tree at / cannot
+  // be delivered at all (its volume would be mounted over the engine's root): refused naming the field and the mode.
+  it('a non-engine tree mounted at /: refused in copy (and image) mode, naming trees.<tree>.mount and --volumes none', () => {
     const rooted = deployInputFrom(fixtureConfig('', '/games/my-game', { app: '/' }), fixtureRecord(), REPOSITORY);
+    const said = expect.objectContaining({
+      code: 'deploy.tree-at-root',
+      message: "tree app is mounted at / (trees.app.mount): it cannot be delivered as a volume of its own, which would be mounted over the engine's root file system",
+      hint: 'run the server image, which holds every tree at its mount: --volumes none (deploy.volumes: none); or mount tree app at a folder of its own',
+    });
     for (const copyRoot of ['/mnt', '/', '/srv/copies']) {
-      const target = `${copyRoot === '/' ? '' : copyRoot}/engine-media`;
-      const message = `copy target ${target} of tree engine-media overlaps the mount / of tree app: the copy would hide the files it copies`;
-      expect(() => ecsTaskDefinition(rooted, { copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
-      expect(() => k8sWorkload(rooted, { kind: 'pod', volumes: 'init', copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
+      expect(() => ecsTaskDefinition(rooted, { copyRoot })).toThrow(said);
+      expect(() => k8sWorkload(rooted, { kind: 'pod', volumes: 'init', copyRoot })).toThrow(said);
     }
-    // The hint says what helps: no copy root does.
-    expect(() => ecsTaskDefinition(rooted)).toThrow(expect.objectContaining({ hint: expect.stringContaining('a tree mounted at / overlaps every copy target') }));
+    expect(() => k8sWorkload(rooted, { kind: 'pod', volumes: 'image' })).toThrow(said);
+  });
+
+  // ECS had no mode for a tree at /: every task copied the trees. `--volumes none` (k8s's name) runs the server image,
+  // which holds every tree at its mount, as the one container.
+  it('--volumes none: the server image alone, its start command stated, no copies, volumes or dependsOn', () => {
+    const rooted = deployInputFrom(fixtureConfig('', '/games/my-game', { app: '/' }), fixtureRecord(), REPOSITORY);
+    for (const i of [input(), rooted]) {
+      const e = ecsTaskDefinition(i, { volumes: 'none' });
+      const td = e.taskDefinition;
+      expect(td.volumes).toEqual([]);
+      expect(td.containerDefinitions).toEqual([
+        {
+          name: 'engine',
+          image: `${REPOSITORY}:v1@${sha('server-image')}`,
+          essential: true,
+          entryPoint: ['./bin/server', '-port', '7777'],
+          workingDirectory: '/opt/local/engine',
+          user: '1000:1000',
+          mountPoints: [],
+          portMappings: [{ name: 'game', containerPort: 7777, protocol: 'udp' }],
+          linuxParameters: { capabilities: { drop: ['ALL'] }, initProcessEnabled: true },
+          dockerLabels: Object.fromEntries(td.tags!.map((t) => [t.key, t.value])),
+        },
+      ]);
+      // The server image holds the four trees' layers, as the tree images do; nothing is copied.
+      expect(e.ephemeralBytes).toBe(ecsTaskDefinition(input()).ephemeralBytes - (diskMi(57_000_000, 4) + diskMi(2_000_300, 4) + diskMi(1_020_000_001, 5)) * MiB);
+    }
+    // A read-only root: the writable-paths container runs the same image, and the engine waits for it.
+    const ro = ecsTaskDefinition(rooted, { volumes: 'none', writablePaths: ['/tmp'] }).taskDefinition.containerDefinitions!;
+    expect(ro.map((c) => [c.name, c.image])).toEqual([['writable-paths', `${REPOSITORY}:v1@${sha('server-image')}`], ['engine', `${REPOSITORY}:v1@${sha('server-image')}`]]);
+    expect(byName(ro, 'engine').dependsOn).toEqual([{ containerName: 'writable-paths', condition: 'SUCCESS' }]);
+    // ECS has no image volumes; a build without a server image has nothing to run.
+    expect(() => ecsTaskDefinition(input(), { volumes: 'image' as never })).toThrow('--volumes: got "image"; expected none or init (ECS has no image volumes)');
+    const old = fixtureRecord();
+    old.images = old.images.filter((im) => im.name !== 'server');
+    expect(() => ecsTaskDefinition(input(old), { volumes: 'none' })).toThrow(expect.objectContaining({ code: 'deploy.no-server-image', hint: 'build again with gamelayer build (it writes the server image), or pass --volumes init' }));
+  });
+
+  // The rule refused a copy target overlapping any tree's mount, though a copy container holds only its own tree:
+  // the engine at / (or a --copy-root inside the engine's mount) was refused for every target.
+  it('the engine at /: the other trees copied to /mnt/<tree>; only a target on, above or in its own tree is refused', () => {
+    const engineAtRoot = deployInputFrom(fixtureConfig('', '/games/my-game', { engine: '/' }), fixtureRecord(), REPOSITORY);
+    const defs = ecsTaskDefinition(engineAtRoot).taskDefinition.containerDefinitions!;
+    for (const t of NON_ENGINE) expect(byName(defs, `copy-${t}`).mountPoints).toEqual([{ sourceVolume: `tree-${t}`, containerPath: `/mnt/${t}`, readOnly: false }]);
+    expect(byName(defs, 'engine').workingDirectory).toBe('/');
+    const inEngine = ecsTaskDefinition(input(), { copyRoot: '/opt/local/engine/copies' }).taskDefinition.containerDefinitions!;
+    expect(byName(inEngine, 'copy-app').mountPoints![0]!.containerPath).toBe('/opt/local/engine/copies/app');
+    // On (the target is the mount), inside it, above it.
+    for (const [copyRoot, target, mount] of [['/srv', '/srv/app', '/srv/app'], ['/srv/app/x', '/srv/app/x/app', '/srv/app'], ['/', '/app', '/app/files']] as const) {
+      const i = deployInputFrom(fixtureConfig('', '/games/my-game', { app: mount }), fixtureRecord(), REPOSITORY);
+      const message = `copy target ${target} of tree app overlaps the mount ${mount} of tree app: the copy would hide the files it copies`;
+      expect(() => ecsTaskDefinition(i, { copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
+      expect(() => k8sWorkload(i, { kind: 'pod', volumes: 'init', copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
+    }
   });
 });
 
@@ -227,6 +284,7 @@ describe('ecs: logs, health check, stop timeout, network mode', () => {
         full({ launchType: 'ec2', networkMode: 'host' }).taskDefinition,
         full({ launchType: 'ec2', networkMode: 'bridge', hostPort: 7777 }).taskDefinition,
         ecsTaskDefinition(input()).taskDefinition,
+        ecsTaskDefinition(input(), { volumes: 'none' }).taskDefinition,
         fromSection().emission.taskDefinition,
       ];
       for (const td of variants) await client.send(new RegisterTaskDefinitionCommand(td));

@@ -1,6 +1,6 @@
 // The `deploy:` section of gamelayer.yaml as ECS options, where ECS has an equivalent: env (plain values), the
-// engine's cpu/memory, ports with protocols, health timings, the grace period and a read-only root. What ECS cannot express is left
-// out with a note, so the task definition never claims a setting it does not carry.
+// engine's cpu/memory, ports with protocols, health timings, the grace period, a read-only root, volumes none|init.
+// What ECS cannot express is left out with a note, so the task definition never claims a setting it does not carry.
 import { writablePathsOf, type DeployConfig } from '../config/deploy.js';
 import { ceilQuantity, parseQuantity } from '../config/quantity.js';
 import { GamelayerError } from '../errors.js';
@@ -97,9 +97,8 @@ export function ecsOptionsFromConfig(deploy: DeployConfig | undefined): EcsFromD
   const writable = writablePathsOf(deploy);
   if (writable) options.writablePaths = writable;
 
-  if (deploy.volumes !== undefined && deploy.volumes !== 'init') {
-    notes.push(`deploy.volumes ${deploy.volumes}: an ECS task always copies the trees (init); left out`);
-  }
+  if (deploy.volumes === 'image') notes.push('deploy.volumes image: ECS has no image volumes, so the task copies the trees (init)');
+  else if (deploy.volumes !== undefined) options.volumes = deploy.volumes;
   const ignored: string[] = K8S_ONLY.filter((k) => deploy[k] !== undefined);
   if (deploy.agones?.portPolicy !== undefined) ignored.push('agones.portPolicy');
   if (deploy.agones?.scheduling !== undefined) ignored.push('agones.scheduling');

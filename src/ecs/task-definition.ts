@@ -1,5 +1,6 @@
 // An ECS task definition for the game: non-essential copy containers fill task volumes, the engine container waits
-// for each to exit successfully (dependsOn SUCCESS) and checks their sentinels before it starts.
+// for each to exit successfully (dependsOn SUCCESS) and checks their sentinels before it starts; or (--volumes none)
+// the server image as the engine container, every tree already in place.
 import type {
   ContainerDefinition,
   CPUArchitecture,
@@ -17,12 +18,16 @@ import { DEFAULT_K8S_OPTIONS, type GamePort } from '../k8s/options.js';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../k8s/scripts.js';
 import { GiB, treeCopyDiskBytes, treeDiskBytes } from '../k8s/sizes.js';
 import { copyTarget } from '../k8s/copy-target.js';
+import { requireServerImage } from '../k8s/server-image.js';
 import { writableMounts } from '../k8s/writable.js';
 
 export type LaunchType = 'fargate' | 'ec2';
 /** awsvpc: an ENI per task (Fargate's only mode); bridge: Docker's bridge with port mappings; host: the host's network. */
 export const ECS_NETWORK_MODES = ['awsvpc', 'bridge', 'host'] as const;
 export type EcsNetworkMode = (typeof ECS_NETWORK_MODES)[number];
+/** k8s's `--volumes` as far as ECS goes: none runs the server image; init copies each tree (ECS has no image volumes). */
+export const ECS_VOLUME_MODES = ['none', 'init'] as const;
+export type EcsVolumeMode = (typeof ECS_VOLUME_MODES)[number];
 
 /** CloudWatch Logs through the awslogs driver, for every container of the task. */
 export interface EcsLogs {
@@ -63,6 +68,8 @@ export interface EcsOptions {
   engineUser: string;
   executionRoleArn?: string;
   taskRoleArn?: string;
+  /** none: the server image alone, nothing copied (a tree at / needs it); init: copy containers (the default). */
+  volumes: EcsVolumeMode;
   copyRoot: string;
   /** Default awsvpc; bridge and host only on EC2. */
   networkMode: EcsNetworkMode;
@@ -93,6 +100,7 @@ export const DEFAULT_ECS_OPTIONS: EcsOptions = {
   port: DEFAULT_K8S_OPTIONS.port,
   scratchBytes: 1 * GiB,
   engineUser: `${DEFAULT_K8S_OPTIONS.runAsUser}:${DEFAULT_K8S_OPTIONS.runAsGroup}`,
+  volumes: 'init',
   copyRoot: '/mnt',
   networkMode: 'awsvpc',
 };
@@ -138,6 +146,7 @@ export function checkEcsOptions(partial: Partial<EcsOptions> = {}): EcsOptions {
     if (!Number.isInteger(o.cpu) || o.cpu < 128) bad('--cpu', o.cpu, 'CPU units ≥ 128 (1024 = one vCPU)');
     if (!Number.isInteger(o.memory) || o.memory < 128) bad('--memory', o.memory, 'MiB ≥ 128');
   }
+  if (!(ECS_VOLUME_MODES as readonly string[]).includes(o.volumes)) bad('--volumes', o.volumes, `${ECS_VOLUME_MODES.join(' or ')} (ECS has no image volumes)`);
   if (!/^\d+(:\d+)?$/.test(o.engineUser)) bad('--user', o.engineUser, 'uid or uid:gid, such as 1000:1000');
   if (!(ECS_NETWORK_MODES as readonly string[]).includes(o.networkMode)) bad('--network-mode', o.networkMode, ECS_NETWORK_MODES.join(', '));
   if (fargate && o.networkMode !== 'awsvpc') bad('--network-mode', o.networkMode, 'awsvpc on Fargate (bridge and host need --launch-type ec2)');
@@ -170,9 +179,12 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   const healthCheck = o.health ? ecsHealthCheck(withTimings(o.health, o.healthTimings)) : undefined;
 
   const engine = input.trees.find((t) => t.tree === 'engine')!;
-  const copies = input.trees
-    .filter((t) => t.tree !== 'engine')
-    .map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: copyTarget(tree, o.copyRoot, input.trees) }));
+  // The server image holds every tree at its mount: nothing to copy, nothing to guard.
+  const serverImage = o.volumes === 'none' ? requireServerImage(input, '--volumes init').image : undefined;
+  const engineImage = serverImage ?? engine.image;
+  const copies = serverImage
+    ? []
+    : input.trees.filter((t) => t.tree !== 'engine').map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: copyTarget(tree, o.copyRoot) }));
 
   const dropAll = { capabilities: { drop: ['ALL'] } };
   // k8s's allowPrivilegeEscalation: false. RegisterTaskDefinition refuses dockerSecurityOptions in a Fargate task
@@ -197,7 +209,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     // ECS makes a task volume root's, mode 0755: the engine's user (1000 by default) could not write there. Root owns
     // it, so it may chmod it with every capability dropped; 1777 as /tmp is.
     name: WRITABLE_CONTAINER,
-    image: engine.image,
+    image: engineImage,
     essential: false,
     user: COPY_USER,
     entryPoint: ['sh', '-c', 'chmod 1777 "$@"', WRITABLE_CONTAINER, ...writable.map((w) => w.path)],
@@ -210,13 +222,17 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   const protocol = o.port.protocol.toLowerCase() as TransportProtocol;
   const engineContainer: ContainerDefinition = {
     name: 'engine',
-    image: engine.image,
+    image: engineImage,
     essential: true,
-    entryPoint: ['sh', '-c', guardScript(copies.map((c) => `${c.tree.mount}/${COPY_SENTINEL}`)), GUARD_NAME],
-    command: input.start,
+    // The server image's own entrypoint is the start command: stated, so the task does not depend on the image config.
+    ...(serverImage
+      ? { entryPoint: input.start }
+      : { entryPoint: ['sh', '-c', guardScript(copies.map((c) => `${c.tree.mount}/${COPY_SENTINEL}`)), GUARD_NAME], command: input.start }),
     workingDirectory: engine.mount,
     user: o.engineUser,
-    dependsOn: [...copyContainers, ...writableContainers].map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
+    ...(copyContainers.length + writableContainers.length > 0
+      ? { dependsOn: [...copyContainers, ...writableContainers].map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })) }
+      : {}),
     mountPoints: [
       ...copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
       ...writable.map((w) => ({ sourceVolume: w.volume, containerPath: w.path, readOnly: false })),
@@ -238,7 +254,8 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     dockerLabels: labels(input),
   };
 
-  // Fargate keeps the extracted image layers on the same storage as the volumes: count both.
+  // Fargate keeps the extracted image layers on the same storage as the volumes: count both. The server image holds
+  // the same four trees' layers as the tree images do.
   const imagesBytes = input.trees.reduce((s, t) => s + treeDiskBytes(t), 0);
   const copiesBytes = copies.reduce((s, c) => s + treeCopyDiskBytes(c.tree), 0);
   const ephemeralBytes = imagesBytes + copiesBytes + o.scratchBytes;
@@ -258,11 +275,9 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     else notes.push(`the task needs ${gib} GiB of ephemeral storage: Fargate's default ${FARGATE_DEFAULT_EPHEMERAL_GIB} GiB is enough`);
   }
   // As k8s says it (k8s/pod.ts): a task that cannot start should not be written without a word.
-  if (input.baseImage === 'scratch') {
-    notes.push(
-      'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; ' +
-        'set baseImage in gamelayer.yaml to an image with a POSIX shell (busybox, debian-slim, ...)',
-    );
+  if (input.baseImage === 'scratch' && (!serverImage || writable.length > 0)) {
+    const what = serverImage ? 'the server image has no sh or chmod, so the writable-paths container cannot run' : 'the tree images have no sh or cp, so the copy containers and the start guard cannot run';
+    notes.push(`baseImage is scratch: ${what}; set baseImage in gamelayer.yaml to an image with a POSIX shell (busybox, debian-slim, ...)`);
   }
   if (o.healthTimings && !o.health) {
     notes.push('deploy.agones.health: an ECS health check needs a command; pass --health-cmd to use these timings');

@@ -8,10 +8,10 @@ import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { ceilQuantity, parseQuantity } from '../config/quantity.js';
 import { GamelayerError } from '../errors.js';
-import { wholeFilesNeeded } from '../chunk/refuse.js';
 import type { DeployInput, DeployTree } from './input.js';
 import type { ContainerResources, K8sOptions } from './options.js';
-import { copyTarget } from './copy-target.js';
+import { copyTarget, refuseRootDelivery } from './copy-target.js';
+import { requireServerImage } from './server-image.js';
 import { checkMergedLimits, type ComputedFrom } from './resource-limits.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
 import { quantityMi, treeCopyDiskBytes } from './sizes.js';
@@ -50,9 +50,10 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
       const volume = `tree-${tree.tree}`;
       // A chunked tree's image holds chunks, not its big files: only an assembling copy delivers it.
       if (options.volumes === 'image' && tree.executables === 0 && !tree.chunked) {
+        refuseRootDelivery(tree);
         return { tree, via: 'image', volume, sentinel: `${tree.mount}/${TREE_SENTINEL}` };
       }
-      const target = copyTarget(tree, options.copyRoot, input.trees);
+      const target = copyTarget(tree, options.copyRoot);
       return { tree, via: 'copy', volume, target, sizeBytes: treeCopyDiskBytes(tree), sentinel: `${tree.mount}/${COPY_SENTINEL}` };
     });
 }
@@ -62,8 +63,8 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   const deliveries = treeDeliveries(input, options);
   const copies = deliveries.filter((d) => d.via === 'copy');
   const notes: string[] = [];
-  const serverImage = options.volumes === 'none' ? requireServerImage(input, options) : undefined;
-  const ref = (t: DeployTree) => (options.refs === 'tag' ? t.image : t.digestRef);
+  const ref = (t: { image: string; digestRef: string }) => (options.refs === 'tag' ? t.image : t.digestRef);
+  const serverImage = options.volumes === 'none' ? ref(requireServerImage(input, '--volumes init (or image)')) : undefined;
   if (input.baseImage === 'scratch' && !serverImage) {
     notes.push(
       'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; ' +
@@ -177,20 +178,6 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     deliveries,
     notes,
   };
-}
-
-/** `--volumes none` runs the combined image; a build without one (an old record) cannot. */
-function requireServerImage(input: DeployInput, options: Pick<K8sOptions, 'refs'>): string {
-  const chunked = input.trees.filter((t) => t.chunked).map((t) => t.tree);
-  if (chunked.length > 0) throw wholeFilesNeeded(chunked, '--volumes none (the server image run as it is)', 'pass --volumes init (or image): the copy step assembles the files');
-  if (!input.serverImage || !input.serverDigestRef) {
-    throw new GamelayerError(
-      'deploy.no-server-image',
-      `build ${input.tag} of ${input.game} has no server image (no image named "server" in its build record), so --volumes none has nothing to run`,
-      'build again with gamelayer build (it writes the server image), or pass --volumes init',
-    );
-  }
-  return options.refs === 'tag' ? input.serverImage : input.serverDigestRef;
 }
 
 export function resourceName(input: DeployInput, options: Pick<K8sOptions, 'name'>): string {

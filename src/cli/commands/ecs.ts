@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { writableRootNotice } from '../../config/deploy.js';
 import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
-import { checkEcsOptions, ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
+import { checkEcsOptions, ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type EcsVolumeMode, type LaunchType } from '../../ecs/task-definition.js';
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
@@ -33,6 +33,7 @@ interface EcsFlags {
   user?: string;
   executionRoleArn?: string;
   taskRoleArn?: string;
+  volumes?: string;
   copyRoot?: string;
   local?: boolean;
   networkMode?: string;
@@ -72,6 +73,7 @@ export function register(program: Command): void {
     .option('--user <uid[:gid]>', 'user of the engine container (default: 1000:1000, as the Kubernetes specs; 0 runs it as root)')
     .option('--execution-role-arn <arn>', 'role ECS pulls images and writes logs with')
     .option('--task-role-arn <arn>', 'role the game runs with')
+    .option('--volumes <mode>', 'none: the server image as the engine container, every tree in place (a tree mounted at / needs it); init: copy containers copy the trees (default: deploy.volumes, else init)')
     .option('--copy-root <dir>', 'where copy containers mount their target (default: /mnt)')
     .option('--network-mode <mode>', 'awsvpc (the default; the only mode on Fargate), bridge or host (EC2: UDP game servers often use host)')
     .option('--host-port <port>', 'bridge: host port of the game port (0 or unset: ECS picks one)')
@@ -117,6 +119,7 @@ export function register(program: Command): void {
       if (flags.user !== undefined) options.engineUser = flags.user;
       if (flags.executionRoleArn !== undefined) options.executionRoleArn = flags.executionRoleArn;
       if (flags.taskRoleArn !== undefined) options.taskRoleArn = flags.taskRoleArn;
+      if (flags.volumes !== undefined) options.volumes = flags.volumes as EcsVolumeMode;
       if (flags.copyRoot !== undefined) options.copyRoot = flags.copyRoot;
       if (flags.networkMode !== undefined) options.networkMode = flags.networkMode as EcsNetworkMode;
       if (flags.hostPort !== undefined) options.hostPort = integerOption('--host-port', flags.hostPort);
