@@ -62,8 +62,7 @@ function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string
  * walked); a record blob is read there only when that copy does not answer, only by the digest the line's record
  * names, and only if its bytes hash to it: the blob the fast path GETs and hashes from the registry itself. A copy
  * added, touched, evicted or damaged saves or costs the full path one GET of that blob, never another outcome. (A
- * config with `mountFrom:` also reads its other games' newest records through it: the fast path asks none of their
- * repositories, with or without this folder in the walk.)
+ * config with `mountFrom:`, which reads its other games' newest records through it, is never stamped: record.ts.)
  */
 export function stateWalkHash(stateDir: string): string {
   const lines: string[] = [];
