@@ -26,7 +26,7 @@ import { startCountingProxy, type CountingProxy } from './registry-proxy.js';
 const run = promisify(execFile);
 const ROOT = path.dirname(BENCH_DIR);
 /** The installed command (it runs the CLI bundle, dist/cli-bundle/), as a user runs it. */
-const CLI = path.join(ROOT, 'bin/gamelayer.js');
+export const CLI = path.join(ROOT, 'bin/gamelayer.js');
 /** The 20.10 client: a newer docker on PATH demands buildx for BuildKit builds. */
 const DOCKER = '/usr/bin/docker';
 
@@ -49,7 +49,7 @@ const LABEL: Record<PeerMethod, string> = {
 export const PEER_SCENARIOS = ['cold', 'noop', 'assets', 'partial', 'small'] as const;
 export type PeerScenario = (typeof PEER_SCENARIOS)[number];
 
-interface Change {
+export interface Change {
   files: number;
   /** Bytes of new content written into the trees. */
   written: number;
@@ -88,7 +88,7 @@ const SEED_DOCKERFILE = `FROM scratch\n${TREE_NAMES.map((t) => `COPY ${t} /opt/l
  * Services up, the compiled CLI current (the bench runs gamelayer as a user does, not through tsx) and the pristine
  * generated game of `size` (made once, its times an hour old): the folder every scenario copies from.
  */
-async function peersGame(size: number, log: (m: string) => void): Promise<string> {
+export async function peersGame(size: number, log: (m: string) => void): Promise<string> {
   await run('bash', [path.join(ROOT, 'scripts', 'services.sh')]);
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-dist.mjs'), '--if-changed'], { stdio: 'inherit' });
   const pristine = path.join(OUT_DIR, `peers-game-${size}`);
@@ -377,19 +377,19 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
 }
 
 /** Wall time of a command and its CPU time (user + system, its children included) from /usr/bin/time. */
-async function timedCpu(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ wallMs: number; cpuMs: number }> {
+export async function timedCpu(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ wallMs: number; cpuMs: number }> {
   const out = path.join(OUT_DIR, `time-${process.pid}.txt`);
   const wallMs = await timedRun('/usr/bin/time', ['-f', '%U %S', '-o', out, cmd, ...args], env);
   const [user, sys] = (await readFile(out, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
   return { wallMs, cpuMs: ((user ?? 0) + (sys ?? 0)) * 1000 };
 }
 
-function fromMutate(what: string) {
+export function fromMutate(what: string) {
   return (r: Awaited<ReturnType<typeof mutateGame>>): Change => ({ files: r.changes.length, written: r.totals.bytesWritten, what });
 }
 
 /** Runs an edit, then gives the edited files an mtime an hour back (as a day's edits would have). */
-async function edit(dir: string, fn: () => Promise<Change>): Promise<Change> {
+export async function edit(dir: string, fn: () => Promise<Change>): Promise<Change> {
   const since = Date.now() - 1000;
   const c = await fn();
   await run('find', [...TREE_NAMES.map((t) => path.join(dir, t)), '-newermt', `@${(since / 1000).toFixed(3)}`, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);

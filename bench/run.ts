@@ -16,6 +16,7 @@ import { peersBench, peersNoopBench, writePeersReport } from './peers.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
+import { stampPassBench } from './stamp-pass.js';
 import { steadyBench, type SteadyScenario } from './steady.js';
 import { studioBench } from './studio.js';
 import { supplyChainBench } from './supply-chain.js';
@@ -146,6 +147,8 @@ for (const name of names) {
     });
   } else if (name === 'peers') {
     await peersBench({ size: size('peers-size', values['peers-size']!), runs, changeMb: positiveNumber('change-mb', values['change-mb']!) });
+  } else if (name === 'stamp-pass') {
+    await stampPassBench({ size: size('peers-size', values['peers-size']!), runs });
   } else if (name === 'peers-noop') {
     await peersNoopBench({ size: size('peers-size', values['peers-size']!), runs, others: values['noop-cli'] ?? [], delayMs: Number(values['noop-delay'] ?? 0), fullPath: values['noop-full-path'] === true });
   } else if (name === 'steady') {
@@ -209,6 +212,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, studio, supply-chain, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, fresh-host-day, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, studio, supply-chain, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, stamp-pass, peers-report, compare, compare-report, fresh-host, fresh-host-day, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }
