@@ -87,6 +87,9 @@ describe('the stamp pass of a build that pushed', () => {
       for (let i = 0; i < PASS_MAX_ENTRIES; i++) await writeFile(path.join(many, `f${i}`), '');
     });
     const args = ['build', '--push', `${registry.host}/studio/pass-many`, '--tag', 'v1', '--line', 'main'];
+    // The config written just before (a CI job templating it): the bound holds all the same.
+    const yaml = path.join(dir, 'gamelayer.yaml');
+    await writeFile(yaml, await readFile(yaml, 'utf8'));
     const built = await runCli(args, { cwd: dir, env: DEBUG });
     expect(built.code).toBe(0);
     expect(built.stderr).toMatch(new RegExp(`no-op not stamped: no stamp pass: the trees hold \\d+ entries \\(above ${PASS_MAX_ENTRIES}\\)`));
@@ -94,8 +97,77 @@ describe('the stamp pass of a build that pushed', () => {
     expect(await stamps(dir)).toEqual([]);
     const full = await runCli(args, { cwd: dir, env: DEBUG });
     expect(full.stderr).toContain('fast no-op path not taken: no stamp');
+    await new Promise((r) => setTimeout(r, 1100));
+    const settled = await runCli(args, { cwd: dir, env: DEBUG });
+    expect(settled.stdout).toContain('layers: 0 built');
     expect(await stamps(dir)).toHaveLength(1);
   });
+
+  it('only reads: a tree file saved during the push leaves the pass planning another build, which it stops before building or writing anything', async () => {
+    const proxy = await startFaultProxy(registry.host);
+    try {
+      const dir = await agedSample();
+      const repo = `${proxy.host}/studio/pass-edit`;
+      const args = ['build', '--push', repo, '--tag', 'v1', '--line', 'main'];
+      // The build's last write is the line tag: a file of the app saved as it goes out (its time an hour back, so the
+      // pass is not held off by the racy window), after the build read the trees.
+      const saved = path.join(dir, 'app', 'saved-during-push.txt');
+      proxy.setRules([{ method: 'PUT', path: /\/manifests\/gamelayer-line\.main$/, action: { kind: 'around', before: async () => {
+        await writeFile(saved, 'saved while the build pushed\n');
+        const past = new Date(Date.now() - 3_600_000);
+        await utimes(saved, past, past);
+      } } }]);
+      const built = await runCli(args, { cwd: dir, env: DEBUG });
+      expect(proxy.fired[0]).toBe(1);
+      expect(built.code, built.stderr).toBe(0);
+      const printed = /server image v1 = (sha256:[0-9a-f]{64})/.exec(built.stdout)![1];
+      expect(built.stderr).toMatch(/stamp pass: failed \(exit \d+: .*not a no-op of the build: its plan has other layers than the build\)/);
+      // The registry's v1 and the line are the build's, as printed: no hidden build was pushed.
+      const head = await fetch(`http://${registry.host}/v2/studio/pass-edit/manifests/v1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json' } });
+      expect(head.headers.get('docker-content-digest')).toBe(printed);
+      const writes = proxy.seen.filter((r) => r.method !== 'GET' && r.method !== 'HEAD');
+      expect(writes.at(-1)).toMatchObject({ method: 'PUT', path: '/v2/studio/pass-edit/manifests/gamelayer-line.main' });
+      // Nor was one written locally: the store's v1 and the last build are the printed build.
+      const inspect = await runCli(['inspect', '--json'], { cwd: dir });
+      expect(inspect.stdout).toContain(printed);
+      expect(await stamps(dir)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('one attempt per request: a registry failing as the pass starts is not retried, and the build exits with its own code', async () => {
+    const proxy = await startFaultProxy(registry.host);
+    try {
+      const dir = await agedSample();
+      const args = ['build', '--push', `${proxy.host}/studio/pass-503`, '--tag', 'v1', '--line', 'main'];
+      // The pass reads the record blob the build pushed: the second blob GET (the build reads one, its server image's
+      // config). It, and any attempt again, answered as a registry in trouble answers: 503.
+      proxy.setRules([{ method: 'GET', path: /\/blobs\/sha256:/, after: 1, count: Number.MAX_SAFE_INTEGER, action: { kind: 'status', status: 503 } }]);
+      const built = await runCli(args, { cwd: dir, env: DEBUG });
+      expect(built.code, built.stderr).toBe(0);
+      expect(built.stdout).toContain('build record sha256:');
+      expect(built.stderr).toMatch(/stamp pass: failed \(exit \d+/);
+      // Asked once: a request failing so is attempted 6 times by default, about 5 s of waits.
+      expect(proxy.fired[0]).toBe(1);
+      expect(built.stderr).toMatch(/stamp pass: failed \(exit \d+: error\[registry\.retries\].* after 1 attempt/);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  for (const [fault, said] of [['hang', /stamp pass: given up \(nothing left to run, unsettled\)/], ['reject', /stamp pass: failed: a rejection nobody handles, in the pass/]] as const) {
+    it(`ends with the build's exit code when the pass ${fault === 'hang' ? 'waits on what never settles' : 'leaves a rejection nobody handles'}`, async () => {
+      const dir = await agedSample();
+      const args = ['build', '--push', `${registry.host}/studio/pass-${fault}`, '--tag', 'v1', '--line', 'main'];
+      const built = await runCli(args, { cwd: dir, env: { ...DEBUG, GL_TEST_PASS_FAULT: fault }, nodeArgs: ['--require', path.resolve('test/support/stamp-pass-faults.cjs')] });
+      expect(built.code, built.stderr).toBe(0);
+      expect(built.stdout).toContain('build record sha256:');
+      expect(built.stderr).toMatch(said);
+      expect(built.stderr).not.toContain('a rejection nobody handles, in the pass\n    at');
+      expect(await stamps(dir)).toEqual([]);
+    });
+  }
 });
 
 describe('a studio game (mountFrom:)', () => {

@@ -30,20 +30,21 @@ export async function run(argv: string[]): Promise<number> {
   const needed = cli.commandsNeeded(argv);
   cache.save(needed === undefined ? 'all' : (needed[0] ?? 'version'));
   // A build that pushed: its command run again in this process as a hidden no-op, to stamp (fast-noop/stamp-pass.ts).
-  await runStampPass(code, () => cli.main(argv));
-  exitAfterFailure(code);
+  const passFailed = await runStampPass(code, () => cli.main(argv));
+  // A failed pass may leave requests retrying or waiting: the build is done, its exit is not held for them.
+  if (code !== 0 || passFailed) exitSoon(code);
   return code;
 }
 
 /**
- * A failed command has printed its error. What a failed step left running beside it (a registry request retrying a
- * registry that is gone: up to GAMELAYER_REGISTRY_RETRIES attempts over several seconds) must not hold the exit back:
+ * A failed command has printed its error (or a build's stamp pass failed: fast-noop/stamp-pass.ts). What a failed
+ * step left running beside it (a registry request retrying a registry that is gone: up to GAMELAYER_REGISTRY_RETRIES
+ * attempts over several seconds) must not hold the exit back:
  * once stdout and stderr have taken what was written, the process exits with `code`. Leaving there is what a kill at
  * that moment leaves, which every write is made to survive (files written aside and renamed into place, blobs before
  * the manifest that names them, manifests put whole). Here, not in main(): tests call main() in their own process.
  */
-function exitAfterFailure(code: number): void {
-  if (code === 0) return;
+function exitSoon(code: number): void {
   let left = 2;
   // A stream its reader closed answers the write with an error: it has taken all it will. The exit waits a turn so
   // that the closed-stdout handler (closed-stdout.ts: status 141) hears of that error first, as it did before.

@@ -6,6 +6,7 @@ import type https from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { proxyAuthorization, proxyFor } from '../util/proxy.js';
+import { registryWritesRefused } from '../util/registry-writes.js';
 
 export interface HttpRequest {
   method: string;
@@ -172,7 +173,11 @@ export function writeRequestsSent(): number {
 }
 
 export function send(req: HttpRequest): Promise<HttpResponse> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') writesSent++;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    const refused = registryWritesRefused();
+    if (refused) return Promise.reject(new Error(`${refused}: ${req.method} ${req.url.host}${req.url.pathname} not sent`));
+    writesSent++;
+  }
   const isHttps = req.url.protocol === 'https:';
   if (isHttps && !httpsStack) return loadHttps().then(() => send(req));
   const lib = isHttps ? httpsStack!.https : http;

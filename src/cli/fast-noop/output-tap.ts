@@ -1,6 +1,7 @@
 // What a run of a command the fast path may answer prints, kept as it goes (launch.ts installs it before the CLI
 // loads): a no-op's stamp (record.ts) holds it to print again. Shared with the CLI's bundle through a global: the
 // launcher and the CLI are separate bundles, each with its own copy of a module.
+import type { StampPassOf } from '../../pipeline/steps/inputs.js';
 import { candidateConfig, OFF_VAR } from './key.js';
 
 export interface PendingStamp {
@@ -14,8 +15,13 @@ export interface PendingStamp {
   off: boolean;
   /** This run is a build's stamp pass (stamp-pass.ts): what it prints is kept, not shown. */
   pass: boolean;
-  /** Set by a build that stamped nothing because it built or pushed: a stamp pass runs once it is done, not before `notBeforeMs`. */
-  wantsPass?: { notBeforeMs: number };
+  /**
+   * Set by a build that stamped nothing because it built or pushed: a stamp pass runs once it is done, not before
+   * `notBeforeMs`, and must find the build it stamps: `of` (pipeline/stamp-pass-check.ts).
+   */
+  wantsPass?: { notBeforeMs: number; of: StampPassOf };
+  /** During a stamp pass: the build it must find. */
+  passOf?: StampPassOf;
   stdout: string[];
   stderr: string[];
   /** Characters kept in stdout and stderr so far; above MAX_KEPT_CHARS nothing more is kept (`overflowed`): no stamp. */
@@ -65,7 +71,7 @@ function keep(pending: PendingStamp, stream: 'stdout' | 'stderr', text: string):
  * shown, and the run starts now.
  */
 export function beginPass(pending: PendingStamp): void {
-  Object.assign(pending, { pass: true, startedAtMs: Date.now(), stdout: [], stderr: [], keptChars: 0, overflowed: false, finish: undefined, wantsPass: undefined });
+  Object.assign(pending, { pass: true, passOf: pending.wantsPass?.of, startedAtMs: Date.now(), stdout: [], stderr: [], keptChars: 0, overflowed: false, finish: undefined, wantsPass: undefined });
 }
 
 /** After the CLI returned `code`: writes the stamp a no-op asked for. Best effort: a stamp not written is no harm. */

@@ -83,9 +83,6 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   // just before: file times come from a coarse clock) may not be the text the build took, and is not stamped.
   const salt = randomBytes(32).toString('hex');
   const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt);
-  const configTime = statSync(config.file, { bigint: true });
-  const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
-  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) return passOnly(pending, undefined, 'the config was written as it started');
   const skip = [config.stateDir, config.store];
   const roots = [...new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))].sort();
   const walk = (seen?: WalkSeen) => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip, seen)]));
@@ -93,6 +90,10 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   const seen: WalkSeen = { mtimeNs: 0n, entries: 0 };
   const before = walk(seen);
   const pass = { entries: seen.entries, notBeforeMs: Number(seen.mtimeNs / 1_000_000n) + RACY_WINDOW_MS };
+  // Checked once the trees are walked: a pass after a build of a config just written is still bounded by their size.
+  const configTime = statSync(config.file, { bigint: true });
+  const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
+  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) return passOnly(pending, pass, 'the config was written as it started');
   // A file written in the scan's racy window (scan/stat-cache.ts) may be written again under the same identity (a
   // coarse file clock): excluded files too, which the scan never hashes (so its output shows no `hash` line).
   if (seen.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) return passOnly(pending, pass, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
@@ -163,7 +164,7 @@ interface PassWalk {
  * A run that cannot be stamped for now (a file just written, a config just saved): a build or push it makes still
  * asks for a stamp pass, which checks the same when it runs.
  */
-function passOnly(pending: PendingStamp, walked: PassWalk | undefined, why: string): NoopStamping {
+function passOnly(pending: PendingStamp, walked: PassWalk, why: string): NoopStamping {
   const writesBefore = writeRequestsSent();
   return {
     done(result, pushed) {
@@ -185,11 +186,13 @@ export const PASS_MAX_ENTRIES = 20_000;
  * A build that built or pushed: a stamp pass runs its command again once it is done, a no-op that stamps what the
  * next run will find. Not from a stamp pass: a pass that built runs no other.
  */
-function askPass(pending: PendingStamp, walked: PassWalk | undefined, result: NoopBuild, pushed: PushBuildResult, writesBefore: number): void {
+function askPass(pending: PendingStamp, walked: PassWalk, result: NoopBuild, pushed: PushBuildResult, writesBefore: number): void {
   try {
     if (pending.pass || !changedSomething(result, pushed, writesBefore)) return;
-    if (walked && walked.entries > PASS_MAX_ENTRIES) return notStamped(pending, `no stamp pass: the trees hold ${walked.entries} entries (above ${PASS_MAX_ENTRIES})`);
-    pending.wantsPass = { notBeforeMs: walked?.notBeforeMs ?? 0 };
+    if (walked.entries > PASS_MAX_ENTRIES) return notStamped(pending, `no stamp pass: the trees hold ${walked.entries} entries (above ${PASS_MAX_ENTRIES})`);
+    // What the pass must find to be a no-op of this very build (pipeline/stamp-pass-check.ts): else it writes nothing.
+    const of = { layers: result.record.layers.map((l) => l.inputKey), bases: (result.record.bases ?? []).map((b) => b.digest) };
+    pending.wantsPass = { notBeforeMs: walked.notBeforeMs, of };
   } catch {
     // Its outcome unreadable: no pass.
   }

@@ -3,40 +3,79 @@
 // released, its stat cache saved), the launcher runs the same command once more in this process, with the modules,
 // code and connections already loaded: a full no-op whose output is kept, not shown, and which stamps what the next
 // run will find (record.ts), holding the re-run note it would write (the stamp carries it, the fast path writes it),
-// so `diff --previous` still compares with the build before. It never changes the build's output or exit code: its
-// failure is ignored, and a stop signal while it runs ends the process with the build's code.
+// so `diff --previous` still compares with the build before. Nobody asked for it, so it only reads: its build stops
+// before anything is built or written unless it plans the build it stamps again (pipeline/stamp-pass-check.ts), and
+// the registry refuses its writes (util/registry-writes.ts). It never changes the build's output or exit code: a
+// failure, a rejection nothing handled, an event loop run dry, a stop signal or its deadline end it (and the
+// process) with the build's code.
+import { refuseRegistryWrites } from '../../util/registry-writes.js';
 import { DEBUG_VAR } from './key.js';
 import { beginPass, finishStamp, pendingStamp } from './output-tap.js';
 
-/** After the CLI returned `code`: the stamp pass a build asked for (record.ts), run by `again`. Never throws. */
-export async function runStampPass(code: number, again: () => Promise<number>): Promise<void> {
+/** Past this, the pass is given up (a registry that stalls): the build's exit is not held longer. */
+const PASS_DEADLINE_MS = 15_000;
+
+/**
+ * After the CLI returned `code`: the stamp pass a build asked for (record.ts), run by `again`. Never throws; true
+ * when it ran and failed (the caller then exits without waiting for what it left running).
+ */
+export async function runStampPass(code: number, again: () => Promise<number>): Promise<boolean> {
   const pending = pendingStamp();
   const wanted = pending?.wantsPass;
-  if (code !== 0 || !pending || !wanted || pending.off || pending.pass) return;
+  if (code !== 0 || !pending || !wanted || pending.off || pending.pass) return false;
   const say = (what: string) => {
     if (pending.env[DEBUG_VAR]) process.stderr.write(`gamelayer: stamp pass: ${what}\n`);
   };
   // A file written just before the build is still in the scan's racy window: the pass could not stamp.
-  if (Date.now() < wanted.notBeforeMs) return say('not run (a file of a tree was written too recently)');
-  const stop = () => process.exit(code);
-  // Registered before the pass's own (the build's interrupt lines): Node calls them in order, and this one exits.
-  process.prependListener('SIGINT', stop);
-  process.prependListener('SIGTERM', stop);
-  let outcome: string;
+  if (Date.now() < wanted.notBeforeMs) {
+    say('not run (a file of a tree was written too recently)');
+    return false;
+  }
   const started = performance.now();
+  const end = (why: string) => {
+    pending.pass = false;
+    say(`${why} after ${Math.round(performance.now() - started)} ms`);
+    process.exit(code);
+  };
+  // Registered before the pass's own (the build's interrupt lines, the unsettled guard): Node calls them in order.
+  const handlers = [
+    ['SIGINT', () => end('stopped by SIGINT')],
+    ['SIGTERM', () => end('stopped by SIGTERM')],
+    ['SIGHUP', () => end('stopped by SIGHUP')],
+    ['beforeExit', () => end('given up (nothing left to run, unsettled)')],
+    ['unhandledRejection', (e: unknown) => end(`failed: ${(e as Error)?.message ?? e}`)],
+    ['uncaughtException', (e: unknown) => end(`failed: ${(e as Error)?.message ?? e}`)],
+  ] as const;
+  for (const [event, h] of handlers) process.prependListener(event as 'SIGINT', h as () => void);
+  // Unref'd: a pass waiting on nothing that can end leaves the event loop dry ('beforeExit' above), not held by this.
+  const deadline = setTimeout(() => end(`given up (not done within ${PASS_DEADLINE_MS} ms)`), PASS_DEADLINE_MS).unref();
+  // One attempt per request: a retry prints its wait (no stamp then) and holds the build's exit.
+  const retries = process.env.GAMELAYER_REGISTRY_RETRIES;
+  process.env.GAMELAYER_REGISTRY_RETRIES = '1';
+  refuseRegistryWrites('the stamp pass only reads');
+  let outcome: string;
+  let failed = false;
   try {
     beginPass(pending);
     const passCode = await again();
     const stamped = passCode === 0 && pending.finish !== undefined;
     await finishStamp(passCode);
-    outcome = passCode !== 0 ? `failed (exit ${passCode})` : stamped ? 'done' : 'no stamp';
+    failed = passCode !== 0;
+    // Why it failed, from what it printed (kept, not shown).
+    const why = failed ? pending.stderr.join('').split('\n').filter((l) => l.startsWith('error')).pop() : undefined;
+    outcome = failed ? `failed (exit ${passCode}${why ? `: ${why}` : ''})` : stamped ? 'done' : 'no stamp';
   } catch (e) {
+    failed = true;
     outcome = `failed: ${(e as Error).message}`;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    clearTimeout(deadline);
+    for (const [event, h] of handlers) process.off(event as 'SIGINT', h as () => void);
+    refuseRegistryWrites(undefined);
+    if (retries === undefined) delete process.env.GAMELAYER_REGISTRY_RETRIES;
+    else process.env.GAMELAYER_REGISTRY_RETRIES = retries;
   }
   // What the pass printed is not shown; why it left no stamp is, with GAMELAYER_DEBUG_FAST_NOOP.
   pending.pass = false;
   say(`${outcome} in ${Math.round(performance.now() - started)} ms`);
+  return failed;
 }

@@ -17,6 +17,12 @@ import { silentReporter, type Reporter } from '../../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../../types.js';
 import { assertWritableFolder } from '../../util/fs-access.js';
 
+/** What a stamp pass must plan again (pipeline/stamp-pass-check.ts): the input keys of the build's layers (tree markers too) and its bases' digests. */
+export interface StampPassOf {
+  layers: string[];
+  bases: string[];
+}
+
 export interface BuildOptions {
   config: GameConfig;
   /** Tag of the server image; tree images get `<tag>-<tree>`. Default: config.version, else `latest`. */
@@ -62,9 +68,10 @@ export interface BuildOptions {
    * The run is the fast path's stamp pass (cli/fast-noop/stamp-pass.ts), which no user asked for: a no-op's re-run
    * note (state/last-run.ts) is not written but returned (BuildResult.rerunNote), so `diff --previous` still compares
    * with the build before, and the last-build pointer is not moved back to this build when another one took it since
-   * (a build of another tag that ran meanwhile stays the last).
+   * (a build of another tag that ran meanwhile stays the last). It plans, and stops before anything is built or
+   * written unless it plans this build again (pipeline/stamp-pass-check.ts).
    */
-  stampPass?: boolean;
+  stampPass?: StampPassOf;
   /** Registry options for `from` and `push`. */
   registry?: TargetOptions;
   /**
@@ -97,7 +104,7 @@ export interface BuildInputs {
   rebase?: boolean;
   from?: string;
   push?: string;
-  stampPass?: boolean;
+  stampPass?: StampPassOf;
   registry?: TargetOptions;
   previousLookup?: PreviousLookup;
   labels?: Record<string, string>;
