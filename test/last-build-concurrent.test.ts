@@ -2,21 +2,15 @@
 // the records lock, under which a push notes itself in the pointer (markPushed: is the pointer this build's? then it
 // gets the noted copy): a build of v2 that recorded while v1's push was noting itself had its pointer replaced by
 // v1's, the older build, and `k8s`, `ecs` and `diff --previous` without a tag took v1. The copy now takes the lock.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCli } from './support/cli-process.js';
+import { startWatched, until } from './support/hold-points.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
 const registry = useRegistry();
-const PRELOAD = ['--require', path.resolve('test/support/rename-points.cjs')];
-
-/** Waits until `dir` holds a file whose name starts with one of `prefixes` (the CLIs' own progress, no clock). */
-async function until(dir: string, prefixes: string[], ended: () => boolean): Promise<void> {
-  while (!(await readdir(dir)).some((n) => prefixes.some((p) => n.startsWith(p))) && !ended()) await new Promise((r) => setTimeout(r, 10));
-}
 
 describe('the last-build pointer of two builds at once', () => {
   it('names the build that recorded while the other one\'s push noted itself in the pointer', async () => {
@@ -27,17 +21,13 @@ describe('the last-build pointer of two builds at once', () => {
     // v1's push, noting itself under the records lock, is held before it puts the noted copy in the pointer (the
     // build's own copy is the first rename onto it).
     const hold = { GL_TEST_HOLD_AT_RENAME: JSON.stringify({ target: 'records/build-last\\.json$', nth: 2, dir: points }) };
-    const v1 = startCli(['build', '--tag', 'v1', '--push', `${registry.host}/studio/pointer-race`, '--line', 'main'], { cwd: dir, env: hold, nodeArgs: PRELOAD });
-    let v1Ended = false;
-    void v1.result.then(() => (v1Ended = true));
-    await until(points, ['held-'], () => v1Ended);
-    expect(v1Ended).toBe(false);
+    const v1 = startWatched(['build', '--tag', 'v1', '--push', `${registry.host}/studio/pointer-race`, '--line', 'main'], { cwd: dir, env: hold });
+    await until(points, ['held-'], v1.ended);
+    expect(v1.ended()).toBe(false);
     // v2 builds meanwhile: it goes on until its copy is in the pointer, or it waits for the records lock.
     const marks = { GL_TEST_MARK_AT: JSON.stringify({ dir: points, link: 'records\\.lock$', renamed: 'records/build-last\\.json$' }) };
-    const v2 = startCli(['build', '--tag', 'v2'], { cwd: dir, env: marks, nodeArgs: PRELOAD });
-    let v2Ended = false;
-    void v2.result.then(() => (v2Ended = true));
-    await until(points, ['renamed-', 'link-'], () => v2Ended);
+    const v2 = startWatched(['build', '--tag', 'v2'], { cwd: dir, env: marks });
+    await until(points, ['renamed-', 'link-'], v2.ended);
     await writeFile(path.join(points, 'go'), '');
     const [r1, r2] = await Promise.all([v1.result, v2.result]);
     expect(r1.code, r1.stderr).toBe(0);

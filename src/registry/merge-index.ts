@@ -5,7 +5,8 @@
 // record (which moves the line's tag) last.
 import { GamelayerError } from '../errors.js';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
-import { lastBuildFile, localRecord, markPushed, readBuildRecord, writeRecord } from '../state/records.js';
+import { lastBuildFile, localRecord, markPushed, readBuildRecord } from '../state/records.js';
+import { recordLastBuild } from '../state/last-build-point.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../state/record-name.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
@@ -191,8 +192,9 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
     const kept = earlier && earlier.index === record.index ? { pushed: earlier.pushed } : {};
     // Also the host's last build: k8s, ecs and codebuild imagedefinitions read it (the merge job of a batch).
     const local = localRecord({ ...record, ...kept }, of);
-    await writeRecord(recordFile, local);
-    await writeRecord(lastBuildFile(of), local);
+    // Under the records lock (state/last-build-point.ts): a concurrent build's push noting itself in the pointer put
+    // its own copy back over this one. The note of a no-op before goes: the merge is the last build.
+    await recordLastBuild(opts.stateDir, { file: recordFile, record: local }, lastBuildFile(of), 'drop');
     await dropLegacyRecord(of, opts.tag);
     await markPushed(opts.stateDir, record, {
       repository: where,

@@ -5,11 +5,11 @@
 // another) and notes beside it that this run made it again (state/last-run.ts).
 import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
-import { lastBuildFile, localRecord, writeRecord } from '../../state/records.js';
+import { lastBuildFile, localRecord } from '../../state/records.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import { putStoreFirst } from '../../state/record-layout.js';
-import { pointLastBuildAt, pointLastBuildTo } from '../../state/last-build-point.js';
-import { dropRerun, noteRerun, rerunNote, type RerunNote } from '../../state/last-run.js';
+import { pointLastBuildAt, recordLastBuild } from '../../state/last-build-point.js';
+import { rerunNote, type RerunNote } from '../../state/last-run.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -141,9 +141,12 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
   const last = lastBuildFile(of);
   const local = localRecord(record, of);
+  // The run was planned on the build it made again, in a registry (state/last-run.ts): said beside the pointer, with
+  // where it was read (not by a stamp pass: its stamp carries the note). A build that changed something drops it.
+  const note = unchanged && i.previous.info.source === 'registry' ? rerunNote(last, record, i.previous.info.ref!) : undefined;
+  const kept = note && !i.stampPass ? note : 'keep';
   if (!unchanged || !(await exists(recordFile))) {
-    await writeRecord(recordFile, local);
-    await pointLastBuildTo(config.stateDir, last, recordFile);
+    await recordLastBuild(config.stateDir, { file: recordFile, record: local }, last, unchanged ? kept : 'drop');
   } else {
     // Left as they are, but a record of stop 47's layout (its store last) was read whole to tell whose it is
     // (moveOtherStoresRecord; the pointer, as the previous build) and would be by every build after: rewritten
@@ -152,16 +155,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     // This build is the last one, though it wrote nothing: a pointer naming another (a build of another tag since)
     // or none (an older version's build-last.json was every store's) is made its record's copy (last-build-point.ts).
     // Not by a stamp pass (inputs.ts): the stamp then says the pointer names another build, and none is written.
-    if (i.stampPass || !(await pointLastBuildAt(config.stateDir, last, recordFile))) await putStoreFirst(config.stateDir, last);
-  }
-  // The run was planned on the build it made again, in a registry (state/last-run.ts): said beside the pointer, with
-  // where it was read. Best effort, as a no-op writes nothing else: unsaid, `diff --previous` compares with what the
-  // content was planned on.
-  let note: RerunNote | undefined;
-  if (!unchanged) await dropRerun(last).catch(() => undefined);
-  else if (i.previous.info.source === 'registry') {
-    note = rerunNote(last, record, i.previous.info.ref!);
-    if (!i.stampPass) await noteRerun(last, note).catch(() => undefined);
+    if (i.stampPass || !(await pointLastBuildAt(config.stateDir, last, recordFile, kept))) await putStoreFirst(config.stateDir, last);
   }
   await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved, ...(note ? { rerunNote: note } : {}) };
