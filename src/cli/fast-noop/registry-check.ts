@@ -11,6 +11,8 @@ import { MANIFEST_ACCEPT } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
 import { findCredentials } from '../../registry/docker-config.js';
 import { isEcrHost } from '../../registry/ecr-host.js';
+import { pullScope } from '../../registry/scopes.js';
+import { tokenOf } from '../../registry/token-answer.js';
 import { sha256, type Stamp } from './stamp.js';
 
 const TIMEOUT_MS = 10_000;
@@ -98,18 +100,19 @@ class Repository {
     const realm = new URL(challenge.params.realm);
     if (realm.protocol !== 'https:' && realm.protocol !== this.base.protocol) throw new NotSame(`${this.base.host}: token realm over ${realm.protocol}`);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
-    realm.searchParams.append('scope', `repository:${this.name}:pull`);
+    realm.searchParams.append('scope', pullScope(this.name));
     const answer = await request('GET', realm, this.basic ? { authorization: `Basic ${this.basic}` } : {});
     if (answer.status !== 200) throw new NotSame(`${this.base.host}: token service answered ${answer.status}`);
-    let token: unknown;
+    let body: unknown;
     try {
-      const body = JSON.parse(answer.body.toString('utf8')) as { token?: unknown; access_token?: unknown };
-      token = body.token ?? body.access_token;
+      body = JSON.parse(answer.body.toString('utf8'));
     } catch {
-      token = undefined;
+      throw new NotSame(`${this.base.host}: token service answered something that is not JSON`);
     }
-    if (typeof token !== 'string' || !token || /[\r\n]/.test(token)) throw new NotSame(`${this.base.host}: token service answered no token`);
-    this.authorization = `Bearer ${token}`;
+    // The full path's reading of the answer: where it would refuse the token, this falls through.
+    const token = tokenOf(body);
+    if ('problem' in token) throw new NotSame(`${this.base.host}: token service ${token.problem}`);
+    this.authorization = `Bearer ${token.token}`;
   }
 }
 
