@@ -13,6 +13,7 @@ import { findCredentials } from '../../registry/docker-config.js';
 import { isEcrHost } from '../../registry/ecr-host.js';
 import { pullScope } from '../../registry/scopes.js';
 import { tokenOf } from '../../registry/token-answer.js';
+import { samePlatform } from '../../oci/platform-match.js';
 import { sha256, type Stamp } from './stamp.js';
 
 const TIMEOUT_MS = 10_000;
@@ -198,8 +199,8 @@ function baseDigests(answer: Answer, platforms: string[]): [string, string][] {
     return [[platforms[0]!, digest]];
   }
   return platforms.map((p) => {
-    const [os, arch, variant] = p.split('/');
-    const entries = doc.manifests!.filter((m) => m.platform?.os === os && m.platform?.architecture === arch && (variant === undefined || m.platform?.variant === variant));
+    const [os, architecture, variant] = p.split('/');
+    const entries = doc.manifests!.filter((m) => m.platform && samePlatform(m.platform, { os, architecture, variant }));
     if (entries.length !== 1 || typeof entries[0]!.digest !== 'string') throw new NotSame(`base index: ${entries.length} entries for ${p}`);
     return [p, entries[0]!.digest!];
   });
