@@ -466,6 +466,41 @@ describe('the fast path with a registry that asks for credentials', () => {
     expect(reason(emptyHelper)).toBeUndefined();
     expect(emptyHelper.code).toBe(0);
   });
+
+  it('reads the token service\'s answer as the full path does: access_token for an empty token, none a header cannot carry', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const dockerConfig = await tempDir();
+    const user = tokenRegistry.users[0]!;
+    const host = tokenRegistry.host;
+    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from(`${user.username}:${user.password}`).toString('base64') } } }));
+    const env = { DOCKER_CONFIG: dockerConfig };
+    const args = ['build', '--push', `${host}/studio/fast-token-answer`, '--tag', 'v1', '--line', 'main'];
+    const tokens = tokenRegistry.tokenServer!;
+    try {
+      // `token` empty, the token in `access_token`: the full path takes that one, and so does the fast path (it
+      // fell through, "answered no token").
+      tokens.answer = (token) => ({ token: '', access_token: token });
+      expect((await untilStamped(dir, args, env))[0]).toBe('no stamp');
+      const empty = await run(dir, args, env);
+      expect(reason(empty)).toBeUndefined();
+      expect(empty.code).toBe(0);
+      // A space after the token (which the registry takes, trimming the header) or a letter beyond ASCII: the full
+      // path refuses the token (and removes the stamp); the fast path falls through rather than send it (it
+      // answered with the space).
+      for (const odd of [(token: string) => `${token} `, (token: string) => `${token}\u00e9`]) {
+        tokens.answer = undefined;
+        await untilStamped(dir, args, env);
+        tokens.answer = (token) => ({ token: odd(token) });
+        const r = await run(dir, args, env);
+        expect(reason(r)).toBe(`${host}: token service answered a token with characters a header cannot carry (only visible ASCII can)`);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain('error[registry.auth]');
+      }
+    } finally {
+      tokens.answer = undefined;
+    }
+  });
 });
 
 /**

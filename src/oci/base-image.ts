@@ -22,6 +22,7 @@ import { openArchive } from './archive-file.js';
 import { ArchiveLinks, memberName } from './archive-links.js';
 import { baseConfig, baseIndexEntries, baseManifest, dockerManifestEntries } from './base-documents.js';
 import { INDEX_MEDIA_TYPES } from './media-types.js';
+import { samePlatform } from './platform-match.js';
 
 /**
  * A base image as the image model sees it: its layers are model layers (digest, diffID, size, media type, and an
@@ -132,11 +133,6 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
     throw new GamelayerError('base.platform', `base image ${ref}: its image is for ${formatPlatform(base.platform)}, not ${formatPlatform(wanted)}`, 'build only the platforms the base image has (platforms in gamelayer.yaml, --platform), or pick another base');
   }
   return base;
-}
-
-/** A config's platform against a wanted one: the same os and architecture, and variant when one is wanted. */
-function samePlatform(have: Platform, wanted: Platform): boolean {
-  return have.os === wanted.os && have.architecture === wanted.architecture && (!wanted.variant || have.variant === wanted.variant);
 }
 
 async function loadLocalBase(ref: string, options: LoadBaseOptions): Promise<BaseImage> {

@@ -5,6 +5,7 @@ import { GamelayerError } from '../errors.js';
 import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
 import { assertTransportAllowed } from './reference.js';
+import { tokenOf } from './token-answer.js';
 import { BodyTooLarge, send, TransportError } from './transport.js';
 
 export interface RegistryAuth {
@@ -18,14 +19,6 @@ export interface RegistryAuth {
   refresh(wwwAuthenticate: string | undefined, scopes: string[], sent?: string): Promise<boolean>;
   /** Who the credentials are (a user name), for local state keyed by credential (upload-sessions.ts); never a secret. */
   readonly principal?: string;
-}
-
-export function pushScope(repository: string): string {
-  return `repository:${repository}:pull,push`;
-}
-
-export function pullScope(repository: string): string {
-  return `repository:${repository}:pull`;
 }
 
 /** Fixed Basic credentials: what ECR's GetAuthorizationToken gives (user AWS). */
@@ -201,34 +194,16 @@ export class DockerAuth implements RegistryAuth {
     } catch {
       throw new GamelayerError('registry.auth', `${this.host}: token service answered something that is not JSON`);
     }
-    const token = tokenOf(body, `${this.host}: token service ${b.realm.origin}${b.realm.pathname}`);
+    const answer = tokenOf(body);
+    if ('problem' in answer) {
+      const hint = 'the realm the registry named (WWW-Authenticate) is not a working token service: check the registry address and any proxy in between';
+      throw new GamelayerError('registry.auth', `${this.host}: token service ${b.realm.origin}${b.realm.pathname} ${answer.problem}`, hint);
+    }
+    const { token } = answer;
     this.tokens.set(scopeKey(scopes), token);
     this.tokenScopes.set(scopeKey(scopes), scopes);
     return token;
   }
-}
-
-/**
- * The token of a token service's answer: `token` (or OAuth2's `access_token`), a string a header can carry. Anything
- * else was sent as it came: `null` failed as error[internal], an object as "Bearer [object Object]" (then "refused
- * our credentials"), a CR/LF as a network error to retry later.
- */
-function tokenOf(body: unknown, service: string): string {
-  const hint = 'the realm the registry named (WWW-Authenticate) is not a working token service: check the registry address and any proxy in between';
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new GamelayerError('registry.auth', `${service} answered ${kindOf(body)}, not a JSON object`, hint);
-  const fields = body as Record<string, unknown>;
-  const field = fields.token !== undefined && fields.token !== null && fields.token !== '' ? 'token' : 'access_token';
-  const token = fields[field];
-  const named = field === 'token' ? 'a token' : 'an access_token';
-  if (token === undefined || token === null || token === '') throw new GamelayerError('registry.auth', `${service} answered without a token`, hint);
-  if (typeof token !== 'string') throw new GamelayerError('registry.auth', `${service} answered ${named} that is ${kindOf(token)}, not a string`, hint);
-  // RFC 6750's b64token is narrower; visible ASCII is what an Authorization header holds without harm.
-  if (!/^[\x21-\x7e]+$/.test(token)) throw new GamelayerError('registry.auth', `${service} answered ${named} with characters a header cannot carry (only visible ASCII can)`, hint);
-  return token;
-}
-
-function kindOf(v: unknown): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 /** A token answer is read whole, and bounded: tokens are a few KiB (ECR's about 2). */

@@ -12,6 +12,7 @@ import { baseIndexEntries, baseManifest } from '../oci/base-documents.js';
 import { putBaseLayer, verifyBaseDiffId } from '../oci/base-diffid.js';
 import type { FoldersSeen } from '../oci/base-folders.js';
 import { formatPlatform, type Platform } from '../oci/image.js';
+import { samePlatform } from '../oci/platform-match.js';
 import { sha256Digest, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
 import type { RegistryClient } from './client.js';
@@ -91,10 +92,6 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
 /** A config's platform as it says it, fields it lacks named as missing (`linux/(no architecture)`). */
 function platformText(p: Partial<Platform>): string {
   return `${p.os || '(no os)'}/${p.architecture || '(no architecture)'}${p.variant ? `/${p.variant}` : ''}`;
-}
-
-function samePlatform(a: Platform, b: Platform): boolean {
-  return a.os === b.os && a.architecture === b.architecture && (!b.variant || a.variant === b.variant);
 }
 
 async function smallBlob(client: RegistryClient, repo: string, d: Descriptor, name: string): Promise<Buffer> {

@@ -1,5 +1,6 @@
 // The registry stage: an OCI Distribution client and pushImage.
-export { BasicAuth, DockerAuth, pullScope, pushScope, type RegistryAuth } from './auth.js';
+export { BasicAuth, DockerAuth, type RegistryAuth } from './auth.js';
+export { pullScope, pushScope } from './scopes.js';
 export { MANIFEST_ACCEPT, MEDIA_TYPES, RegistryClient, TransientRegistryError, type RegistryClientOptions } from './client.js';
 export { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 export { readLayoutImage } from '../oci/layout.js';

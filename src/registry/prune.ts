@@ -19,7 +19,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { BUILD_RECORD_ARTIFACT_TYPE, LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
-import { pushScope } from './auth.js';
+import { pushScope } from './scopes.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
 import { ManifestReads, manifestName, manifestObject } from './index-entries.js';

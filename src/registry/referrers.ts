@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
 import type { Descriptor } from '../types.js';
-import { pullScope, pushScope } from './auth.js';
+import { pullScope, pushScope } from './scopes.js';
 import { MEDIA_TYPES, type RegistryClient } from './client.js';
 import type { PushTarget } from './push.js';
 import { putManifestSettled } from './manifest-put.js';

@@ -3,7 +3,7 @@
 // as an upload source. The caller checks what it read against the digest.
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
-import { pullScope } from './auth.js';
+import { pullScope } from './scopes.js';
 import type { RegistryClient } from './client.js';
 import type { BlobSource } from './upload.js';
 import { sha256Digest } from '../oci/layout.js';

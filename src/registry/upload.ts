@@ -7,7 +7,7 @@
 // session it will not continue or finish is dropped for a fresh upload, never an error.
 import { GamelayerError } from '../errors.js';
 import type { ImageBlob } from '../oci/model.js';
-import { pullScope, pushScope } from './auth.js';
+import { pullScope, pushScope } from './scopes.js';
 import { RegistryError, TransientRegistryError, type RegistryClient } from './client.js';
 import { formatBytes } from '../report/reporter.js';
 import { backoffDelay, sleep } from './retry.js';

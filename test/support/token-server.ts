@@ -21,6 +21,11 @@ export interface TokenServer {
    * the registry refuses about 3 s after it was issued.
    */
   expSeconds: number;
+  /**
+   * The fields of the answers from now on, given the signed token (undefined: `token` and `access_token` both the
+   * token, with `expires_in` and `issued_at`): a test makes the service answer in another shape.
+   */
+  answer: ((token: string) => Record<string, unknown>) | undefined;
   stop(): Promise<void>;
 }
 
@@ -46,7 +51,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   const certDer = new X509Certificate(readFileSync(certFile)).raw;
   const issuer = 'gamelayer-test-issuer';
   const issued: TokenServer['issued'] = [];
-  const state = { expSeconds: 300 };
+  const state: { expSeconds: number; answer: TokenServer['answer'] } = { expSeconds: 300, answer: undefined };
 
   const sign = (sub: string, access: { type: string; name: string; actions: string[] }[]): string => {
     const now = Math.floor(Date.now() / 1000);
@@ -90,7 +95,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     const token = sign(user, access);
     issued.push({ user, scopes, at, token });
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, access_token: token, expires_in: Math.max(1, state.expSeconds + 60), issued_at: new Date().toISOString() }));
+    res.end(JSON.stringify(state.answer?.(token) ?? { token, access_token: token, expires_in: Math.max(1, state.expSeconds + 60), issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
@@ -106,6 +111,12 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     },
     set expSeconds(s: number) {
       state.expSeconds = s;
+    },
+    get answer() {
+      return state.answer;
+    },
+    set answer(a) {
+      state.answer = a;
     },
     stop: () =>
       new Promise<void>((resolve) => {

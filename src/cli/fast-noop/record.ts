@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { candidateConfig, DEBUG_VAR, keyDifference, runKey, usesProxy } from './key.js';
 import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
-import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
+import { stampFile, stampText, type BaseCheck, type RegistryPlace, type Stamp, type TagCheck } from './stamp.js';
 import { RACY_WINDOW_MS } from '../../scan/stat-cache.js';
 import { blobIdentities, headHash, stateWalkHash, treeWalkHash, type WalkSeen } from './tree-walk.js';
 
@@ -225,11 +225,11 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
   if (!r.recordBlob) return 'no record blob';
   if (r.recordBlob.size > MAX_RECORD_BLOB) return 'its record blob is too large to read again';
   const target = parseReference(pushed.repository);
-  const url = registryBaseUrl(target.registry).origin;
-  const tag = (t: string, digest: string): TagCheck => ({ url, repository: target.repository, tag: t, digest });
+  const place = registryPlace(target.registry);
+  const tag = (t: string, digest: string): TagCheck => ({ ...place, repository: target.repository, tag: t, digest });
   const tags = [...pushed.images.flatMap((i) => i.tags.map((t) => tag(t, i.digest))), ...[...r.tags, r.lineTag!].map((t) => tag(t, r.digest))];
   // The kept layers, tree markers too: a blob deleted from the repository leaves the manifests naming it in place.
-  const blobs = [...new Map(result.record.layers.map((l) => [l.digest, { url, repository: target.repository, digest: l.digest, size: l.size }])).values()];
+  const blobs = [...new Map(result.record.layers.map((l) => [l.digest, { ...place, repository: target.repository, digest: l.digest, size: l.size }])).values()];
   const bases: BaseCheck[] = [];
   const base = parseBaseRef(config.baseImage, config.dir);
   if (base.kind === 'registry') {
@@ -239,10 +239,15 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
     // A base named by digest is that image for ever: nothing to ask.
     if (!ref.digest) {
       if (isEcrHost(ref.registry) || ref.scheme) return 'base in ECR or with a scheme';
-      bases.push({ url: registryBaseUrl(ref.registry).origin, repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
+      bases.push({ ...registryPlace(ref.registry), repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
     }
   }
-  return { tags, blobs, bases, recordBlob: { url, repository: target.repository, ...r.recordBlob } };
+  return { tags, blobs, bases, recordBlob: { ...place, repository: target.repository, ...r.recordBlob } };
+}
+
+/** A registry as the stamp names it: the URL the client speaks to, and the host the credentials are found by. */
+export function registryPlace(registry: string): RegistryPlace {
+  return { url: registryBaseUrl(registry).origin, registry };
 }
 
 

@@ -11,7 +11,10 @@ import { MANIFEST_ACCEPT } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
 import { findCredentials } from '../../registry/docker-config.js';
 import { isEcrHost } from '../../registry/ecr-host.js';
-import { sha256, type Stamp } from './stamp.js';
+import { pullScope } from '../../registry/scopes.js';
+import { tokenOf } from '../../registry/token-answer.js';
+import { samePlatform } from '../../oci/platform-match.js';
+import { sha256, type RegistryPlace, type Stamp } from './stamp.js';
 
 const TIMEOUT_MS = 10_000;
 const MAX_BODY = 4 << 20;
@@ -47,8 +50,9 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
 }
 
 /**
- * Basic credentials for `host` as the full path finds them (registry/docker-config.ts, the one reading of the
- * environment and the docker config), undefined for none; NotSame where it would differ or fail.
+ * Basic credentials for `host` (as the reference names it, a default port kept) as the full path finds them
+ * (registry/docker-config.ts, the one reading of the environment and the docker config), undefined for none;
+ * NotSame where it would differ or fail.
  */
 async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (isEcrHost(host)) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
@@ -98,18 +102,19 @@ class Repository {
     const realm = new URL(challenge.params.realm);
     if (realm.protocol !== 'https:' && realm.protocol !== this.base.protocol) throw new NotSame(`${this.base.host}: token realm over ${realm.protocol}`);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
-    realm.searchParams.append('scope', `repository:${this.name}:pull`);
+    realm.searchParams.append('scope', pullScope(this.name));
     const answer = await request('GET', realm, this.basic ? { authorization: `Basic ${this.basic}` } : {});
     if (answer.status !== 200) throw new NotSame(`${this.base.host}: token service answered ${answer.status}`);
-    let token: unknown;
+    let body: unknown;
     try {
-      const body = JSON.parse(answer.body.toString('utf8')) as { token?: unknown; access_token?: unknown };
-      token = body.token ?? body.access_token;
+      body = JSON.parse(answer.body.toString('utf8'));
     } catch {
-      token = undefined;
+      throw new NotSame(`${this.base.host}: token service answered something that is not JSON`);
     }
-    if (typeof token !== 'string' || !token || /[\r\n]/.test(token)) throw new NotSame(`${this.base.host}: token service answered no token`);
-    this.authorization = `Bearer ${token}`;
+    // The full path's reading of the answer: where it would refuse the token, this falls through.
+    const token = tokenOf(body);
+    if ('problem' in token) throw new NotSame(`${this.base.host}: token service ${token.problem}`);
+    this.authorization = `Bearer ${token.token}`;
   }
 }
 
@@ -118,31 +123,33 @@ export async function registryDifference(stamp: Pick<Stamp, 'tags' | 'blobs' | '
   const { tags, blobs, bases, recordBlob } = stamp;
   if (typeof recordBlob?.size !== 'number') return 'stamp damaged (record blob)';
   const repos = new Map<string, Repository>();
+  // By the host as the reference names it: `host:443` and `host` may be two entries of the docker config.
   const credentials = new Map<string, string | undefined>();
-  const repo = (url: string, name: string) => {
-    const key = `${url} ${name}`;
+  const repo = (c: RegistryPlace & { repository: string }) => {
+    const key = `${c.registry} ${c.url} ${c.repository}`;
     let r = repos.get(key);
     if (!r) {
-      const base = new URL(url);
-      r = new Repository(base, name, credentials.get(base.host));
+      r = new Repository(new URL(c.url), c.repository, credentials.get(c.registry));
       repos.set(key, r);
     }
     return r;
   };
   try {
+    const places = [...tags, ...blobs, recordBlob, ...bases];
+    if (places.some((c) => typeof c.registry !== 'string')) return 'stamp damaged (registry)';
     // Up front, each host once, as the full path connects before it asks.
-    for (const host of new Set([...tags, ...blobs, recordBlob, ...bases].map((c) => new URL(c.url).host))) credentials.set(host, await basicCredentials(host, env));
+    for (const host of new Set(places.map((c) => c.registry))) credentials.set(host, await basicCredentials(host, env));
     // The first question of each repository alone (it learns the auth), then the rest side by side: one round.
     const firsts = new Map<Repository, Promise<unknown>>();
     const checks: (() => Promise<void>)[] = [
       ...tags.map((t) => async () => {
-        const answer = await repo(t.url, t.repository).manifest('HEAD', t.tag);
+        const answer = await repo(t).manifest('HEAD', t.tag);
         if (answer.status === 404) throw new NotSame(`tag ${t.tag} gone from ${t.repository}`);
         if (answer.status !== 200) throw new NotSame(`tag ${t.tag}: registry answered ${answer.status}`);
         if (answer.headers['docker-content-digest'] !== t.digest) throw new NotSame(`tag ${t.tag} moved in ${t.repository}`);
       }),
       ...blobs.map((b) => async () => {
-        const answer = await repo(b.url, b.repository).read('HEAD', `blobs/${b.digest}`);
+        const answer = await repo(b).read('HEAD', `blobs/${b.digest}`);
         if (answer.status === 404) throw new NotSame(`layer ${b.digest} gone from ${b.repository}`);
         if (answer.status !== 200) throw new NotSame(`layer ${b.digest}: registry answered ${answer.status}`);
         if (answer.headers['content-length'] !== String(b.size)) throw new NotSame(`layer ${b.digest}: another size in ${b.repository}`);
@@ -150,18 +157,18 @@ export async function registryDifference(stamp: Pick<Stamp, 'tags' | 'blobs' | '
       async () => {
         // Read whole and hashed, as the full path does (it repairs a damaged copy, and fails on a lost one).
         const b = recordBlob;
-        const answer = await repo(b.url, b.repository).read('GET', `blobs/${b.digest}`, Math.max(b.size, MAX_BODY));
+        const answer = await repo(b).read('GET', `blobs/${b.digest}`, Math.max(b.size, MAX_BODY));
         if (answer.status === 404) throw new NotSame(`record blob ${b.digest} gone from ${b.repository}`);
         if (answer.status !== 200) throw new NotSame(`record blob ${b.digest}: registry answered ${answer.status}`);
         if (answer.body.length !== b.size || `sha256:${sha256(answer.body)}` !== b.digest) throw new NotSame(`record blob ${b.digest}: other bytes in ${b.repository}`);
       },
       ...bases.map((b) => async () => {
-        const answer = await repo(b.url, b.repository).manifest('GET', b.tag);
+        const answer = await repo(b).manifest('GET', b.tag);
         if (answer.status !== 200) throw new NotSame(`base ${b.repository}:${b.tag}: registry answered ${answer.status}`);
         if (baseDigests(answer, Object.keys(b.platforms)).some(([p, d]) => b.platforms[p] !== d)) throw new NotSame(`base ${b.repository}:${b.tag} moved`);
       }),
     ];
-    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...blobs.map((b) => repo(b.url, b.repository)), repo(recordBlob.url, recordBlob.repository), ...bases.map((b) => repo(b.url, b.repository))];
+    const owners = [...tags.map((t) => repo(t)), ...blobs.map((b) => repo(b)), repo(recordBlob), ...bases.map((b) => repo(b))];
     await Promise.all(
       checks.map((check, i) => {
         const owner = owners[i]!;
@@ -195,8 +202,8 @@ function baseDigests(answer: Answer, platforms: string[]): [string, string][] {
     return [[platforms[0]!, digest]];
   }
   return platforms.map((p) => {
-    const [os, arch, variant] = p.split('/');
-    const entries = doc.manifests!.filter((m) => m.platform?.os === os && m.platform?.architecture === arch && (variant === undefined || m.platform?.variant === variant));
+    const [os, architecture, variant] = p.split('/');
+    const entries = doc.manifests!.filter((m) => m.platform && samePlatform(m.platform, { os, architecture, variant }));
     if (entries.length !== 1 || typeof entries[0]!.digest !== 'string') throw new NotSame(`base index: ${entries.length} entries for ${p}`);
     return [p, entries[0]!.digest!];
   });

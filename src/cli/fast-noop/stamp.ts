@@ -7,28 +7,32 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { readRegularFileSync } from '../../util/small-file.js';
 
-const STAMP_FORMAT = 'gamelayer-fast-noop/3';
+const STAMP_FORMAT = 'gamelayer-fast-noop/4';
+
+/** The registry a check asks. */
+export interface RegistryPlace {
+  /** Base URL of the registry (https://host or http://host, as the full path's client chose; a default port dropped). */
+  url: string;
+  /** The host as the reference names it (a `:443` kept): what the full path finds the credentials by. */
+  registry: string;
+}
 
 /** A registry question the fast path asks again: the tag must still name `digest`. */
-export interface TagCheck {
-  /** Base URL of the registry (https://host or http://host, as the full path's client chose). */
-  url: string;
+export interface TagCheck extends RegistryPlace {
   repository: string;
   tag: string;
   digest: string;
 }
 
 /** A layer the record keeps: the registry must still hold it, at this size (what the full path asks of each). */
-export interface BlobCheck {
-  url: string;
+export interface BlobCheck extends RegistryPlace {
   repository: string;
   digest: string;
   size: number;
 }
 
 /** A base image named by tag: its tag must still resolve, per platform, to the manifest the build pinned. */
-export interface BaseCheck {
-  url: string;
+export interface BaseCheck extends RegistryPlace {
   repository: string;
   tag: string;
   /** platform (os/arch[/variant]) → the manifest digest the build used. */
