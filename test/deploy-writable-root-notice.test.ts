@@ -1,6 +1,6 @@
 // The engine's root file system stays writable unless gamelayer.yaml asks (docs/deploy.md, "Secure defaults"): while
 // it has not chosen, `k8s` and `ecs` suggest the read-only root in one line; a choice either way silences it. And an
-// ECS task on Fargate says it has no no-new-privileges (Fargate refuses the field), one on EC2 does not.
+// ECS task on Fargate says how its start guard sets no-new-privileges (Fargate refuses the field), one on EC2 does not.
 import { appendFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
@@ -10,7 +10,7 @@ import { writeFixtureGame } from './k8s-fixture.js';
 const NOTICE =
   "note: the engine's root file system is writable: set deploy.readOnlyRootFilesystem: true in gamelayer.yaml to make it " +
   'read-only (deploy.writablePaths, default [/tmp], stay writable), or false to keep it writable without this note\n';
-const FARGATE = 'note: Fargate refuses dockerSecurityOptions and has no other way to set no-new-privileges';
+const FARGATE = 'note: Fargate refuses dockerSecurityOptions, so the start guard sets no-new-privileges';
 
 let dir: string;
 let configFile: string;
@@ -51,7 +51,7 @@ describe('k8s and ecs: the writable root, said until gamelayer.yaml chooses', ()
     }
   });
 
-  it('ecs on Fargate says it has no no-new-privileges; on EC2, which sets it, nothing', async () => {
+  it('ecs on Fargate says its start guard sets no-new-privileges; on EC2, which sets it in the task, nothing', async () => {
     const fargate = await cli('ecs');
     expect(lines(fargate.stderr, FARGATE)).toHaveLength(1);
     expect(fargate.stdout).not.toContain('dockerSecurityOptions');

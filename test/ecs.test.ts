@@ -63,14 +63,31 @@ describe('ecs task definition', () => {
     expect(fargate.map((c) => c.dockerSecurityOptions)).toEqual(fargate.map(() => undefined));
   });
 
-  // Fargate has no equivalent (its API reference: dockerSecurityOptions "isn't valid for containers in tasks using the
-  // Fargate launch type"; no other field sets no_new_privs), and a Fargate task was written without a word about it.
-  it('a Fargate task says it has no no-new-privileges; an EC2 task, which has it, does not', () => {
-    expect(ecsTaskDefinition(input()).notes).toContain(
-      'Fargate refuses dockerSecurityOptions and has no other way to set no-new-privileges (allowPrivilegeEscalation: false on Kubernetes, set on EC2 tasks): ' +
-        'a setuid program in the engine image still changes its user, though with every capability dropped; use a base image without setuid programs, or --launch-type ec2',
+  // Fargate has no dockerSecurityOptions (its API reference: they are "not valid for containers in tasks using the
+  // Fargate launch type"), and its note said nothing set no-new-privileges there. The start guard now sets it through
+  // setpriv (test/ecs-fargate-no-new-privileges.test.ts runs it); the note says what that covers, and where there is no
+  // guard (--volumes none, a scratch base) that nothing sets it.
+  it('Fargate: the guard execs the engine through setpriv and the note says what it covers; EC2 as before', () => {
+    const what = 'no-new-privileges (allowPrivilegeEscalation: false on Kubernetes, dockerSecurityOptions on EC2)';
+    const fargate = ecsTaskDefinition(input());
+    expect(fargate.notes).toContain(
+      `Fargate refuses dockerSecurityOptions, so the start guard sets ${what}: it execs the engine through setpriv --no-new-privs ` +
+        'where the engine image has setpriv (util-linux: Debian, Ubuntu; busybox) and says on stderr where it has not; the health check and ECS Exec run without it',
     );
-    expect(ecsTaskDefinition(input(), { launchType: 'ec2' }).notes.join('\n')).not.toContain('no-new-privileges');
+    const guard = byName(fargate.taskDefinition.containerDefinitions, 'engine').entryPoint![2]!.trimEnd().split('\n');
+    expect(guard.slice(-3)).toEqual([
+      'if command -v setpriv >/dev/null 2>&1; then exec setpriv --no-new-privs -- "$@"; fi',
+      "echo 'gamelayer: no-new-privileges could not be set: this image has no setpriv (util-linux or busybox); the engine runs without it' >&2",
+      'exec "$@"',
+    ]);
+    const unguarded = (why: string) =>
+      `Fargate refuses dockerSecurityOptions and ${why}, so nothing sets ${what}: a setuid program in the engine image still changes its user, ` +
+      'though with every capability dropped; use a base image without setuid programs, or --launch-type ec2';
+    expect(ecsTaskDefinition(input(), { volumes: 'none' }).notes).toContain(unguarded('--volumes none runs the server image without the start guard'));
+    expect(ecsTaskDefinition({ ...input(), baseImage: 'scratch' }).notes).toContain(unguarded('a scratch base has no shell to run the start guard'));
+    const ec2 = ecsTaskDefinition(input(), { launchType: 'ec2' });
+    expect(ec2.notes.join('\n')).not.toContain('no-new-privileges');
+    expect(byName(ec2.taskDefinition.containerDefinitions, 'engine').entryPoint![2]).not.toContain('setpriv');
   });
 
   // A trial found k8s saying this and ecs not: a task on a scratch base was written without a word and failed at its

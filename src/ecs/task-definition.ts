@@ -119,11 +119,22 @@ export const FARGATE_MAX_EPHEMERAL_GIB = 200;
 /** What Fargate gives without asking. */
 export const FARGATE_DEFAULT_EPHEMERAL_GIB = 20;
 
-/** What a Fargate task lacks against the Kubernetes specs and an EC2 task: said with every Fargate task. */
-const FARGATE_NO_NEW_PRIVILEGES =
-  'Fargate refuses dockerSecurityOptions and has no other way to set no-new-privileges (allowPrivilegeEscalation: ' +
-  'false on Kubernetes, set on EC2 tasks): a setuid program in the engine image still changes its user, though with ' +
-  'every capability dropped; use a base image without setuid programs, or --launch-type ec2';
+/**
+ * Said with every Fargate task: what stands in for no-new-privileges (allowPrivilegeEscalation: false on Kubernetes,
+ * dockerSecurityOptions on EC2), which Fargate refuses. The start guard sets it through setpriv; without the guard
+ * (the server image, or a base with no shell to run it) nothing does.
+ */
+function fargateNoNewPrivilegesNote(guardless: string | undefined): string {
+  const what = 'no-new-privileges (allowPrivilegeEscalation: false on Kubernetes, dockerSecurityOptions on EC2)';
+  if (guardless === undefined) {
+    return `Fargate refuses dockerSecurityOptions, so the start guard sets ${what}: it execs the engine through ` +
+      'setpriv --no-new-privs where the engine image has setpriv (util-linux: Debian, Ubuntu; busybox) and says on ' +
+      'stderr where it has not; the health check and ECS Exec run without it';
+  }
+  return `Fargate refuses dockerSecurityOptions and ${guardless}, so nothing sets ${what}: a setuid program in the ` +
+    'engine image still changes its user, though with every capability dropped; use a base image without setuid ' +
+    'programs, or --launch-type ec2';
+}
 
 export interface EcsEmission {
   taskDefinition: RegisterTaskDefinitionCommandInput;
@@ -189,7 +200,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   const dropAll = { capabilities: { drop: ['ALL'] } };
   // k8s's allowPrivilegeEscalation: false. RegisterTaskDefinition refuses dockerSecurityOptions in a Fargate task
   // ("isn't valid for containers in tasks using the Fargate launch type") and offers nothing in its place, so there
-  // the dropped capabilities stand alone and a note says so.
+  // the engine's start guard sets it (setpriv), and a note says what that covers.
   const noNewPrivileges = fargate ? {} : { dockerSecurityOptions: ['no-new-privileges'] };
   const copyContainers: ContainerDefinition[] = copies.map((c) => ({
     name: `copy-${c.tree.tree}`,
@@ -227,7 +238,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     // The server image's own entrypoint is the start command: stated, so the task does not depend on the image config.
     ...(serverImage
       ? { entryPoint: input.start }
-      : { entryPoint: ['sh', '-c', guardScript(copies.map((c) => `${c.tree.mount}/${COPY_SENTINEL}`)), GUARD_NAME], command: input.start }),
+      : { entryPoint: ['sh', '-c', guardScript(copies.map((c) => `${c.tree.mount}/${COPY_SENTINEL}`), { noNewPrivileges: fargate }), GUARD_NAME], command: input.start }),
     workingDirectory: engine.mount,
     user: o.engineUser,
     ...(copyContainers.length + writableContainers.length > 0
@@ -282,7 +293,12 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   if (o.healthTimings && !o.health) {
     notes.push('deploy.agones.health: an ECS health check needs a command; pass --health-cmd to use these timings');
   }
-  if (fargate) notes.push(FARGATE_NO_NEW_PRIVILEGES);
+  if (fargate) {
+    const guardless = serverImage
+      ? '--volumes none runs the server image without the start guard'
+      : input.baseImage === 'scratch' ? 'a scratch base has no shell to run the start guard' : undefined;
+    notes.push(fargateNoNewPrivilegesNote(guardless));
+  }
   if (fargate && !o.logs) {
     notes.push('no log configuration: on Fargate the game\'s output goes nowhere; pass --log-group (CloudWatch Logs through awslogs)');
   }

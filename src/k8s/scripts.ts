@@ -1,7 +1,7 @@
 // The two shell scripts a deployment runs: the copy done by each init container, and the guard in front of the
 // engine. Both run on the game's base image, so they use POSIX sh, `cp`, `chmod`, `rm` and `[` only (busybox has them); the
 // copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `mv` and `mkdir` (coreutils or busybox), or
-// runs the native assembler its image carries.
+// runs the native assembler its image carries. The guard of a Fargate task uses `setpriv` where the image has it.
 
 import { ASSEMBLY_WORKERS, chunkedCopyScript, dropSetIdBits, targetCheck } from './assemble-script.js';
 
@@ -76,11 +76,23 @@ export function copyScript(tree: string, from: string, to: string, options: Copy
   ].join('\n');
 }
 
+/** Said on stderr by a guard asked to set no-new-privileges in an image without setpriv. */
+const NO_SETPRIV_WARNING = 'gamelayer: no-new-privileges could not be set: this image has no setpriv (util-linux or busybox); the engine runs without it';
+
+export interface GuardScriptOptions {
+  /**
+   * Exec the start command through `setpriv --no-new-privs --` where the image has setpriv (util-linux 2.38 and
+   * busybox 1.35 both take that form), for a runtime that cannot set it itself: Fargate refuses dockerSecurityOptions.
+   * Without setpriv the guard says so in one line and starts the engine anyway.
+   */
+  noNewPrivileges?: boolean;
+}
+
 /**
  * Checks every sentinel, reports all missing ones, and only then execs the start command passed as arguments
  * (`sh -c SCRIPT gamelayer-start ARGV...`), so the engine is PID 1's only successor and gets signals directly.
  */
-export function guardScript(sentinels: readonly string[]): string {
+export function guardScript(sentinels: readonly string[], options: GuardScriptOptions = {}): string {
   const lines = ['set -eu', 'missing=0'];
   for (const file of sentinels) {
     const f = shellQuote(file);
@@ -91,6 +103,9 @@ export function guardScript(sentinels: readonly string[]): string {
     '  echo "gamelayer: a game tree was not copied or its volume was not mounted; see docs/deploy.md" >&2',
     '  exit 1',
     'fi',
+    ...(options.noNewPrivileges
+      ? ['if command -v setpriv >/dev/null 2>&1; then exec setpriv --no-new-privs -- "$@"; fi', `echo ${shellQuote(NO_SETPRIV_WARNING)} >&2`]
+      : []),
     'exec "$@"',
     '',
   );

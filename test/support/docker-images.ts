@@ -29,7 +29,7 @@ export async function drain(stream: NodeJS.ReadableStream): Promise<string> {
   return text;
 }
 
-async function tarOf(files: { name: string; content?: Buffer; mode?: number }[]): Promise<Buffer> {
+export async function tarOf(files: { name: string; content?: Buffer; mode?: number }[]): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const entries = files.map((f) => ({ header: { name: f.name, mode: f.mode ?? 0o644, mtime: new Date(0) }, body: f.content ?? Buffer.alloc(0) }));
   for await (const c of packEntries(entries)) chunks.push(c as Buffer);
