@@ -14,8 +14,8 @@ const perFile = {
   testTimeout: 60_000,
   hookTimeout: 120_000,
   // Integration tests start real servers and write real files; two cores, so keep forks few (maxWorkers below).
-  pool: 'forks',
-} as const;
+  pool: 'forks' as const,
+};
 
 export default defineConfig({
   test: {
