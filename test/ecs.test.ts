@@ -232,7 +232,7 @@ describe('ecs task definition', () => {
     // On (the target is the mount), inside it, above it.
     for (const [copyRoot, target, mount] of [['/srv', '/srv/app', '/srv/app'], ['/srv/app/x', '/srv/app/x/app', '/srv/app'], ['/', '/app', '/app/files']] as const) {
       const i = deployInputFrom(fixtureConfig('', '/games/my-game', { app: mount }), fixtureRecord(), REPOSITORY);
-      const message = `copy target ${target} of tree app overlaps the mount ${mount} of tree app: the copy would hide the files it copies`;
+      const message = `copy target ${target} of tree app overlaps its mount ${mount}: the copy would hide the files it copies`;
       expect(() => ecsTaskDefinition(i, { copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
       expect(() => k8sWorkload(i, { kind: 'pod', volumes: 'init', copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
     }

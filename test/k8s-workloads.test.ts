@@ -259,7 +259,7 @@ describe('bad input', () => {
     const config = fixtureConfig('', '/games/my-game', { app: '/mnt/app' });
     const i = deployInputFrom(config, fixtureRecord(), REPOSITORY);
     expect(() => k8sWorkload(i, {})).toThrow(
-      'copy target /mnt/app of tree app overlaps the mount /mnt/app of tree app: the copy would hide the files it copies',
+      'copy target /mnt/app of tree app overlaps its mount /mnt/app: the copy would hide the files it copies',
     );
     expect(() => k8sWorkload(i, { copyRoot: '/gamelayer-copy' })).not.toThrow();
   });

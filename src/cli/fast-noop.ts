@@ -75,7 +75,6 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   return undefined;
 }
 
-
 /** Writes the note unless a regular file holds its text already. */
 async function ensureNote(note: { file: string; text: string }): Promise<void> {
   const st = lstatSync(note.file, { throwIfNoEntry: false });

@@ -32,7 +32,7 @@ export function copyTarget(tree: DeployTree, copyRoot: string): string {
   if (isSameOrInside(target, tree.mount) || isSameOrInside(tree.mount, target)) {
     throw new GamelayerError(
       'deploy.copy-target',
-      `copy target ${target} of tree ${tree.tree} overlaps the mount ${tree.mount} of tree ${tree.tree}: the copy would hide the files it copies`,
+      `copy target ${target} of tree ${tree.tree} overlaps its mount ${tree.mount}: the copy would hide the files it copies`,
       `pass --copy-root with a directory outside ${tree.mount}`,
     );
   }

@@ -16,7 +16,7 @@ interface DockerConfig {
 const DOCKER_CONFIG_MAX_BYTES = 4 << 20;
 
 /** config.json in `dir`, else $DOCKER_CONFIG, else ~/.docker (the user's home, whatever $HOME says). */
-export function dockerConfigFile(env: NodeJS.ProcessEnv, dir?: string): string {
+function dockerConfigFile(env: NodeJS.ProcessEnv, dir?: string): string {
   return path.join(dir ?? env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker'), 'config.json');
 }
 

@@ -230,7 +230,7 @@ export function register(program: Command): void {
           push: primary,
           line,
           // The stamp pass (fast-noop/stamp-pass.ts) leaves the re-run note to its stamp and the pointer as it is.
-          stampPass: pendingStamp()?.pass ? (pendingStamp()!.passOf ?? { layers: [], bases: [] }) : undefined,
+          stampPass: pendingStamp()?.pass ? pendingStamp()!.passOf : undefined,
           registry,
           previousLookup,
           reporter: buildStop?.reporter ?? reporter,

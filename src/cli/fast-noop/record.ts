@@ -72,6 +72,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
     // An ECR token comes from the AWS SDK; a written scheme is not what the stamp's URLs say.
     : isEcrHost(target.registry) || target.scheme ? 'the repository is in ECR or written with a scheme'
     : base.kind !== 'scratch' && base.kind !== 'registry' ? `the base is a local ${base.kind} image`
+    : baseByTagInEcr(base) ? 'the base is named by tag in ECR'
     // A studio's no-op reads the other games' line records (pipeline/studio-layers.ts), which no stamp checks.
     : config.mountFrom?.length ? 'mountFrom: names other games\' repositories'
     : undefined;
@@ -93,20 +94,22 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   // Checked once the trees are walked: a pass after a build of a config just written is still bounded by their size.
   const configTime = statSync(config.file, { bigint: true });
   const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
-  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) return passOnly(pending, pass, 'the config was written as it started');
+  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) return passOnly(pending, pass, writesBefore, 'the config was written as it started');
   // A file written in the scan's racy window (scan/stat-cache.ts) may be written again under the same identity (a
   // coarse file clock): excluded files too, which the scan never hashes (so its output shows no `hash` line).
-  if (seen.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) return passOnly(pending, pass, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
+  if (seen.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) return passOnly(pending, pass, writesBefore, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
   return {
     done(result, pushed) {
       let checks;
+      let changed: string | undefined;
       try {
-        checks = changedSomething(result, pushed, writesBefore) ?? noopChecks(config, result, pushed);
+        changed = changedSomething(result, pushed, writesBefore);
+        checks = changed ?? noopChecks(config, result, pushed);
       } catch (e) {
         checks = `its outcome unreadable: ${(e as Error).message}`;
       }
       if (typeof checks === 'string') {
-        askPass(pending, pass, result, pushed, writesBefore);
+        if (changed) askPass(pending, pass, result, pushed);
         return notStamped(pending, checks);
       }
       pending.finish = async (stdout, stderr) => {
@@ -148,6 +151,13 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   };
 }
 
+/** A base named by tag in ECR: the fast path would have to ask it for its tag, with a token only the AWS SDK gets. */
+function baseByTagInEcr(base: ReturnType<typeof parseBaseRef>): boolean {
+  if (base.kind !== 'registry') return false;
+  const ref = parseReference(base.ref);
+  return !ref.digest && isEcrHost(ref.registry);
+}
+
 /** GAMELAYER_DEBUG_FAST_NOOP: why this run left no stamp (after what it printed: not part of its output). */
 function notStamped(pending: PendingStamp, why: string): void {
   if (pending.env[DEBUG_VAR]) process.on('exit', () => process.stderr.write(`gamelayer: no-op not stamped: ${why}\n`));
@@ -164,11 +174,14 @@ interface PassWalk {
  * A run that cannot be stamped for now (a file just written, a config just saved): a build or push it makes still
  * asks for a stamp pass, which checks the same when it runs.
  */
-function passOnly(pending: PendingStamp, walked: PassWalk, why: string): NoopStamping {
-  const writesBefore = writeRequestsSent();
+function passOnly(pending: PendingStamp, walked: PassWalk, writesBefore: number, why: string): NoopStamping {
   return {
     done(result, pushed) {
-      askPass(pending, walked, result, pushed, writesBefore);
+      try {
+        if (changedSomething(result, pushed, writesBefore)) askPass(pending, walked, result, pushed);
+      } catch {
+        // Its outcome unreadable: no pass.
+      }
       notStamped(pending, why);
     },
   };
@@ -176,26 +189,25 @@ function passOnly(pending: PendingStamp, walked: PassWalk, why: string): NoopSta
 
 /**
  * The stamp pass (stamp-pass.ts) is a no-op run of the whole command in this process: about the CPU of the CLI's own
- * no-op past its start-up (the scan's rescan, the plan, the registry's reads, the walks), paid by the build that
- * pushed so that the next run of it is answered from the stamp. Past this many entries in the trees the rescan and
- * the walks cost more than start-up and loading save (bench/README.md, "Stop 50: the stamp pass"): no pass.
+ * no-op past its start-up (the rescan, the plan, the registry's reads, the walks), paid by the build that pushed so
+ * that the next run of it is answered from the stamp. The pass grows with the trees (its rescan and two lstat walks)
+ * while what it saves (Node's start, loading the CLI) does not: a bound chosen, not measured as a break-even, where a
+ * pass costs a fraction of a second (bench/README.md, "Stop 50: the stamp pass"). Above it, no pass.
  */
 export const PASS_MAX_ENTRIES = 20_000;
 
 /**
  * A build that built or pushed: a stamp pass runs its command again once it is done, a no-op that stamps what the
- * next run will find. Not from a stamp pass: a pass that built runs no other.
+ * next run will find — unless its stamp could not be written anyway (too many entries to walk cheaply, a record blob
+ * too large to read again on every run). Not from a stamp pass: a pass that built runs no other.
  */
-function askPass(pending: PendingStamp, walked: PassWalk, result: NoopBuild, pushed: PushBuildResult, writesBefore: number): void {
-  try {
-    if (pending.pass || !changedSomething(result, pushed, writesBefore)) return;
-    if (walked.entries > PASS_MAX_ENTRIES) return notStamped(pending, `no stamp pass: the trees hold ${walked.entries} entries (above ${PASS_MAX_ENTRIES})`);
-    // What the pass must find to be a no-op of this very build (pipeline/stamp-pass-check.ts): else it writes nothing.
-    const of = { layers: result.record.layers.map((l) => l.inputKey), bases: (result.record.bases ?? []).map((b) => b.digest) };
-    pending.wantsPass = { notBeforeMs: walked.notBeforeMs, of };
-  } catch {
-    // Its outcome unreadable: no pass.
-  }
+function askPass(pending: PendingStamp, walked: PassWalk, result: NoopBuild, pushed: PushBuildResult): void {
+  if (pending.pass) return;
+  if (walked.entries > PASS_MAX_ENTRIES) return notStamped(pending, `no stamp pass: the trees hold ${walked.entries} entries (above ${PASS_MAX_ENTRIES})`);
+  if ((pushed.record.recordBlob?.size ?? 0) > MAX_RECORD_BLOB) return notStamped(pending, 'no stamp pass: its record blob is too large to read again');
+  // What the pass must find to be a no-op of this very build (pipeline/stamp-pass-check.ts): else it writes nothing.
+  const of = { layers: result.record.layers.map((l) => l.inputKey), bases: (result.record.bases ?? []).map((b) => b.digest) };
+  pending.wantsPass = { notBeforeMs: walked.notBeforeMs, of };
 }
 
 /** Why the run was not a no-op (it built, or wrote to the registry since `writesBefore`), or undefined. */
@@ -238,7 +250,6 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
     if (!pinned.length) return 'no pinned base';
     // A base named by digest is that image for ever: nothing to ask.
     if (!ref.digest) {
-      if (isEcrHost(ref.registry) || ref.scheme) return 'base in ECR or with a scheme';
       bases.push({ ...registryPlace(ref.registry), repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
     }
   }

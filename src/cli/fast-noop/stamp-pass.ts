@@ -22,7 +22,7 @@ const PASS_DEADLINE_MS = 15_000;
 export async function runStampPass(code: number, again: () => Promise<number>): Promise<boolean> {
   const pending = pendingStamp();
   const wanted = pending?.wantsPass;
-  if (code !== 0 || !pending || !wanted || pending.off || pending.pass) return false;
+  if (code !== 0 || !pending || !wanted) return false;
   const say = (what: string) => {
     if (pending.env[DEBUG_VAR]) process.stderr.write(`gamelayer: stamp pass: ${what}\n`);
   };
@@ -37,7 +37,7 @@ export async function runStampPass(code: number, again: () => Promise<number>): 
     say(`${why} after ${Math.round(performance.now() - started)} ms`);
     process.exit(code);
   };
-  // Registered before the pass's own (the build's interrupt lines, the unsettled guard): Node calls them in order.
+  // Prepended: called before any other listener (the build's interrupt lines, the unsettled guard).
   const handlers = [
     ['SIGINT', () => end('stopped by SIGINT')],
     ['SIGTERM', () => end('stopped by SIGTERM')],
@@ -60,10 +60,12 @@ export async function runStampPass(code: number, again: () => Promise<number>): 
     const passCode = await again();
     const stamped = passCode === 0 && pending.finish !== undefined;
     await finishStamp(passCode);
-    failed = passCode !== 0;
-    // Why it failed, from what it printed (kept, not shown).
-    const why = failed ? pending.stderr.join('').split('\n').filter((l) => l.startsWith('error')).pop() : undefined;
-    outcome = failed ? `failed (exit ${passCode}${why ? `: ${why}` : ''})` : stamped ? 'done' : 'no stamp';
+    // Why it failed, from what it printed (kept, not shown). Finding the trees or the registry changed since the
+    // build (pipeline/stamp-pass-check.ts) is no failure: the pass stopped before doing anything, as it must.
+    const why = passCode !== 0 ? pending.stderr.join('').split('\n').filter((l) => l.startsWith('error')).pop() : undefined;
+    const notNoop = why && /stamp pass: (not a no-op of the build: .*)$/.exec(why)?.[1];
+    failed = passCode !== 0 && !notNoop;
+    outcome = notNoop ? `stopped, ${notNoop}` : failed ? `failed (exit ${passCode}${why ? `: ${why}` : ''})` : stamped ? 'done' : 'no stamp';
   } catch (e) {
     failed = true;
     outcome = `failed: ${(e as Error).message}`;

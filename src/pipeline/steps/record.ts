@@ -146,6 +146,9 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const note = unchanged && i.previous.info.source === 'registry' ? rerunNote(last, record, i.previous.info.ref!) : undefined;
   const kept = note && !i.stampPass ? note : 'keep';
   if (!unchanged || !(await exists(recordFile))) {
+    // A stamp pass writes no record and moves no pointer (stamp-pass-check.ts stops one whose plan differs; its
+    // record gone meanwhile, a gc's doing, is the same: not a no-op of the build).
+    if (i.stampPass) throw new Error(`stamp pass: not a no-op of the build: ${unchanged ? 'its record is gone' : 'its record would change'}`);
     await recordLastBuild(config.stateDir, { file: recordFile, record: local }, last, unchanged ? kept : 'drop');
   } else {
     // Left as they are, but a record of stop 47's layout (its store last) was read whole to tell whose it is
