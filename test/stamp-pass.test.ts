@@ -170,6 +170,23 @@ describe('the stamp pass of a build that pushed', () => {
   }
 });
 
+describe('the state folder a stamp vouches for', () => {
+  it('leaves out the validated config: another code identity\'s entry (the library\'s, `--builder docker`) keeps the fast path', async () => {
+    const dir = await agedSample();
+    const args = ['build', '--push', `${registry.host}/studio/pass-validated`, '--tag', 'v1', '--line', 'main'];
+    const built = await runCli(args, { cwd: dir, env: DEBUG });
+    expect(built.stderr).toMatch(/stamp pass: done in \d+ ms/);
+    const cache = path.join(dir, '.gamelayer', 'cache');
+    const [entry] = (await readdir(cache)).filter((n) => n.startsWith('validated-config-'));
+    expect(entry).toBeDefined();
+    // What the library's load of the same config writes there (another key: its code identity), as a stand-in.
+    await writeFile(path.join(cache, entry!), 'an entry of another gamelayer\n');
+    const again = await runCli(args, { cwd: dir, env: DEBUG });
+    expect(again.stderr).not.toContain('fast no-op path not taken');
+    expect(again.stdout).toContain('layers: 0 built');
+  });
+});
+
 describe('a studio game (mountFrom:)', () => {
   it('is never stamped, by its pass or its no-op: its no-op reads the other games\' records, which no stamp checks', async () => {
     const dir = await agedSample(async (d) => {

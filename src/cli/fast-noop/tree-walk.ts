@@ -63,15 +63,21 @@ function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string
  * names, and only if its bytes hash to it: the blob the fast path GETs and hashes from the registry itself. A copy
  * added, touched, evicted or damaged saves or costs the full path one GET of that blob, never another outcome. (A
  * config with `mountFrom:`, which reads its other games' newest records through it, is never stamped: record.ts.)
+ *
+ * And the validated config (`cache/validated-config-*.json`, config/validated-cache.ts): what the config's checks made
+ * of its text, taken only when its key (that text and this gamelayer's code identity, both in the stamp's key) is the
+ * run's, so any entry or none gives the same config; the library and the CLI, of two code identities, overwrite each
+ * other's (a `--builder docker` build between two no-ops made the second fall through).
  */
 export function stateWalkHash(stateDir: string): string {
   const lines: string[] = [];
   const blobs = path.join(stateDir, 'oci', 'blobs', 'sha256');
+  const cache = path.join(stateDir, 'cache');
   const skipped = new Set([path.join(stateDir, 'oci', '.holds'), path.join(stateDir, 'oci', '.tmp'), path.join(stateDir, 'cache', 'fast-noop'), path.join(stateDir, 'cache', 'record-blobs')]);
   const visit = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const full = path.join(dir, name);
-      if (skipped.has(full) || (dir === stateDir && name.startsWith('records.lock')) || name.startsWith('rerun-last')) continue;
+      if (skipped.has(full) || (dir === stateDir && name.startsWith('records.lock')) || name.startsWith('rerun-last') || (dir === cache && name.startsWith('validated-config-'))) continue;
       const st = lstatSync(full, { bigint: true });
       if (full === blobs || !st.isDirectory()) lines.push(`${path.relative(stateDir, full)}\0${identity(st)}`);
       else {
