@@ -510,6 +510,9 @@ describe('the fast path with a registry that asks for credentials', () => {
 async function aged(dir: string): Promise<void> {
   const past = new Date(Date.now() - 3_600_000);
   for (const name of await readdir(dir, { recursive: true })) if (name !== 'gamelayer.yaml') await utimes(path.join(dir, name), past, past);
+  // The config, copied just now, a second old before any build: a stamp (a pass's too) needs it settled, and two
+  // quick builds could otherwise start their pass within that second (seen: 'no stamp' on a fast run).
+  await new Promise((r) => setTimeout(r, 1100));
 }
 
 describe('the stamp pass of a build that pushed', () => {

@@ -26,7 +26,7 @@ import type { RerunNote } from '../state/last-run.js';
 import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
 import { shareScannedManifests } from './shared-manifests.js';
-import { stampPassDifference } from './stamp-pass-check.js';
+import { stampPassDifference, stampPassStop } from './stamp-pass-check.js';
 import { scanTrees } from './steps/scan.js';
 
 export type { BuildOptions } from './steps/inputs.js';
@@ -140,7 +140,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse, bases });
   // A hidden stamp pass that would build or write: stopped here, before anything is (stamp-pass-check.ts).
   const passDiffers = opts.stampPass && stampPassDifference(plans, opts.stampPass);
-  if (passDiffers) throw new Error(`stamp pass: not a no-op of the build: ${passDiffers}`);
+  if (passDiffers) throw stampPassStop(passDiffers);
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
   const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
   const { built, inRegistryOnly, studioSources } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending, signal: opts.signal });

@@ -15,3 +15,11 @@ export function stampPassDifference(plans: readonly PlatformPlan[], of: StampPas
   if (bases.size !== new Set(of.bases).size || of.bases.some((d) => !bases.has(d))) return 'its bases are not the build\'s';
   return undefined;
 }
+
+/** How a stopped pass's error begins: the pass (cli/fast-noop/stamp-pass.ts) tells it from a failure by it. */
+export const STAMP_PASS_STOP = 'stamp pass: not a no-op of the build: ';
+
+/** The error that stops a stamp pass that is not a no-op of the build it stamps (`why`), before it writes anything. */
+export function stampPassStop(why: string): Error {
+  return new Error(`${STAMP_PASS_STOP}${why}`);
+}

@@ -8,6 +8,7 @@
 // the registry refuses its writes (util/registry-writes.ts). It never changes the build's output or exit code: a
 // failure, a rejection nothing handled, an event loop run dry, a stop signal or its deadline end it (and the
 // process) with the build's code.
+import { STAMP_PASS_STOP } from '../../pipeline/stamp-pass-check.js';
 import { refuseRegistryWrites } from '../../util/registry-writes.js';
 import { DEBUG_VAR } from './key.js';
 import { beginPass, finishStamp, pendingStamp } from './output-tap.js';
@@ -63,7 +64,8 @@ export async function runStampPass(code: number, again: () => Promise<number>): 
     // Why it failed, from what it printed (kept, not shown). Finding the trees or the registry changed since the
     // build (pipeline/stamp-pass-check.ts) is no failure: the pass stopped before doing anything, as it must.
     const why = passCode !== 0 ? pending.stderr.join('').split('\n').filter((l) => l.startsWith('error')).pop() : undefined;
-    const notNoop = why && /stamp pass: (not a no-op of the build: .*)$/.exec(why)?.[1];
+    const stop = why?.indexOf(STAMP_PASS_STOP) ?? -1;
+    const notNoop = why && stop >= 0 ? why.slice(stop + 'stamp pass: '.length) : undefined;
     failed = passCode !== 0 && !notNoop;
     outcome = notNoop ? `stopped, ${notNoop}` : failed ? `failed (exit ${passCode}${why ? `: ${why}` : ''})` : stamped ? 'done' : 'no stamp';
   } catch (e) {

@@ -10,6 +10,7 @@ import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../
 import { putStoreFirst } from '../../state/record-layout.js';
 import { pointLastBuildAt, recordLastBuild } from '../../state/last-build-point.js';
 import { rerunNote, type RerunNote } from '../../state/last-run.js';
+import { stampPassStop } from '../stamp-pass-check.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -148,7 +149,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   if (!unchanged || !(await exists(recordFile))) {
     // A stamp pass writes no record and moves no pointer (stamp-pass-check.ts stops one whose plan differs; its
     // record gone meanwhile, a gc's doing, is the same: not a no-op of the build).
-    if (i.stampPass) throw new Error(`stamp pass: not a no-op of the build: ${unchanged ? 'its record is gone' : 'its record would change'}`);
+    if (i.stampPass) throw stampPassStop(unchanged ? 'its record is gone' : 'its record would change');
     await recordLastBuild(config.stateDir, { file: recordFile, record: local }, last, unchanged ? kept : 'drop');
   } else {
     // Left as they are, but a record of stop 47's layout (its store last) was read whole to tell whose it is
